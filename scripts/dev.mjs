@@ -1,0 +1,42 @@
+#!/usr/bin/env node
+// `npm start`: everything the app needs locally, then `wrangler dev` on
+// http://127.0.0.1:${PORT:-8787}. Safe to run again: each step is idempotent.
+//   1. .dev.vars from .dev.vars.example, with fresh random secrets (only if missing)
+//   2. the web UI built into frontend/dist
+//   3. D1 migrations applied to the local database
+import { spawn, spawnSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+
+const port = process.env.PORT ?? "8787";
+const bin = (name) => `node_modules/.bin/${name}`;
+
+function run(cmd, args) {
+  const r = spawnSync(cmd, args, { stdio: "inherit" });
+  if (r.status !== 0) {
+    console.error(`✗ ${cmd} ${args.join(" ")} failed`);
+    process.exit(r.status ?? 1);
+  }
+}
+
+export function ensureDevVars(path = ".dev.vars") {
+  if (existsSync(path)) return false;
+  const text = readFileSync(".dev.vars.example", "utf8").replace(
+    /^([A-Z_]+)=generate$/gm,
+    (_, name) => `${name}=${randomBytes(32).toString("base64")}`,
+  );
+  writeFileSync(path, text, { mode: 0o600 });
+  return true;
+}
+
+if (ensureDevVars()) console.log("• created .dev.vars with fresh random secrets");
+console.log("• building the web UI");
+run(bin("vite"), ["build", "--config", "frontend/vite.config.ts", "--logLevel", "warn"]);
+console.log("• applying D1 migrations (local)");
+run(bin("wrangler"), ["d1", "migrations", "apply", "DB", "--local"]);
+console.log(`• starting wrangler dev on http://127.0.0.1:${port}`);
+const dev = spawn(bin("wrangler"), ["dev", "--ip", "127.0.0.1", "--port", port, ...process.argv.slice(2)], {
+  stdio: "inherit",
+});
+for (const sig of ["SIGINT", "SIGTERM"]) process.on(sig, () => dev.kill(sig));
+dev.on("exit", (code) => process.exit(code ?? 0));

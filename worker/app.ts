@@ -1,0 +1,80 @@
+// The Hono app: global middleware, one error shape, routes per resource,
+// the OpenAPI document and the readable reference.
+
+import { bodyLimit } from "hono/body-limit";
+import { HTTPException } from "hono/http-exception";
+import { config } from "./config";
+import { renderDocs } from "./http/docs";
+import { ApiError } from "./http/errors";
+import { createRouter } from "./http/router";
+import { authRoutes } from "./routes/auth";
+import { healthRoutes } from "./routes/health";
+import { meRoutes } from "./routes/me";
+
+import { VERSION } from "./version";
+
+const app = createRouter();
+
+app.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", {
+  type: "http",
+  scheme: "bearer",
+  bearerFormat: "JWT",
+});
+
+// Refuse every request while a required secret is missing (config() throws 503).
+app.use("*", async (c, next) => {
+  config(c.env);
+  await next();
+});
+
+app.use("*", async (c, next) =>
+  bodyLimit({
+    maxSize: config(c.env).bodyLimitBytes,
+    onError: () => {
+      throw new ApiError(
+        413,
+        "payload_too_large",
+        `Request body is larger than ${config(c.env).bodyLimitBytes} bytes.`,
+      );
+    },
+  })(c, next),
+);
+
+const routes = app.route("/", healthRoutes).route("/v1/auth", authRoutes).route("/v1/me", meRoutes);
+
+app.doc31("/openapi.json", {
+  openapi: "3.1.0",
+  info: {
+    title: "Paid Inbox API",
+    version: VERSION,
+    description: "People put a price on being contacted; senders pay per message in USDC.",
+  },
+});
+
+app.get("/docs", (c) => {
+  const doc = app.getOpenAPI31Document({ openapi: "3.1.0", info: { title: "Paid Inbox API", version: VERSION } });
+  return c.html(renderDocs(doc as unknown as Parameters<typeof renderDocs>[0]));
+});
+
+app.notFound((c) => c.json({ error: "not_found", message: `No route for ${c.req.method} ${c.req.path}.` }, 404));
+
+app.onError((err, c) => {
+  if (err instanceof ApiError) {
+    for (const [k, v] of Object.entries(err.headers)) c.header(k, v);
+    return c.json(err.body(), err.status);
+  }
+  if (err instanceof HTTPException) {
+    if (err.status === 400 && /JSON/i.test(err.message)) {
+      return c.json({ error: "invalid_json", message: "Request body is not valid JSON." }, 400);
+    }
+    return c.json({ error: err.status === 413 ? "payload_too_large" : "http_error", message: err.message }, err.status);
+  }
+  // Unknown: log the error name and message only (no request data), answer a generic 500.
+  console.error(
+    `unhandled error on ${c.req.method} ${c.req.routePath}: ${(err as Error).name}: ${(err as Error).message}`,
+  );
+  return c.json({ error: "internal_error", message: "Something went wrong on our side." }, 500);
+});
+
+export type AppType = typeof routes;
+export default app;

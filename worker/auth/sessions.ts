@@ -1,0 +1,129 @@
+// Sessions: a short-lived access JWT (jose, HS256) plus a rotating refresh token
+// stored hashed. Rotating marks the old token; presenting a rotated (or revoked)
+// token again revokes the whole family, so a stolen refresh token is good for at
+// most one use before both parties are signed out.
+import { and, eq, isNull } from "drizzle-orm";
+import { jwtVerify, SignJWT } from "jose";
+import { config } from "../config";
+import { db } from "../db/client";
+import { refreshTokens } from "../db/schema";
+import { randomId, randomToken, sha256Hex } from "./crypto";
+
+const ISSUER = "paid-inbox";
+const AUDIENCE = "paid-inbox:api";
+
+export interface TokenPair {
+  accessToken: string;
+  refreshToken: string;
+  expiresIn: number;
+}
+
+const keyCache = new Map<string, Uint8Array>();
+function signingKey(env: Env): Uint8Array {
+  let key = keyCache.get(env.JWT_SECRET);
+  if (!key) {
+    key = new TextEncoder().encode(env.JWT_SECRET);
+    keyCache.set(env.JWT_SECRET, key);
+  }
+  return key;
+}
+
+export async function signAccessToken(env: Env, userId: string): Promise<string> {
+  const ttl = config(env).accessTokenTtlSeconds;
+  return new SignJWT({})
+    .setProtectedHeader({ alg: "HS256", typ: "JWT" })
+    .setSubject(userId)
+    .setIssuer(ISSUER)
+    .setAudience(AUDIENCE)
+    .setIssuedAt()
+    .setExpirationTime(`${ttl}s`)
+    .sign(signingKey(env));
+}
+
+/** The user id of a valid access token, or null. */
+export async function verifyAccessToken(env: Env, token: string): Promise<string | null> {
+  try {
+    const { payload } = await jwtVerify(token, signingKey(env), {
+      issuer: ISSUER,
+      audience: AUDIENCE,
+      algorithms: ["HS256"],
+    });
+    return typeof payload.sub === "string" ? payload.sub : null;
+  } catch {
+    return null;
+  }
+}
+
+async function insertRefreshToken(env: Env, userId: string, familyId: string): Promise<string> {
+  const token = randomToken(32);
+  await db(env)
+    .insert(refreshTokens)
+    .values({
+      tokenHash: await sha256Hex(token),
+      familyId,
+      userId,
+      expiresAt: Date.now() + config(env).refreshTokenTtlMs,
+    });
+  return token;
+}
+
+export async function issueSession(env: Env, userId: string): Promise<TokenPair> {
+  const [accessToken, refreshToken] = await Promise.all([
+    signAccessToken(env, userId),
+    insertRefreshToken(env, userId, randomId("fam")),
+  ]);
+  return { accessToken, refreshToken, expiresIn: config(env).accessTokenTtlSeconds };
+}
+
+export async function revokeFamily(env: Env, familyId: string): Promise<void> {
+  await db(env)
+    .update(refreshTokens)
+    .set({ revokedAt: Date.now() })
+    .where(and(eq(refreshTokens.familyId, familyId), isNull(refreshTokens.revokedAt)));
+}
+
+export type RefreshOutcome = { ok: true; userId: string; pair: TokenPair } | { ok: false };
+
+export async function rotateRefreshToken(env: Env, presented: string): Promise<RefreshOutcome> {
+  const now = Date.now();
+  const hash = await sha256Hex(presented);
+  // Claim the token atomically: only one caller can move rotated_at from NULL.
+  const [claimed] = await db(env)
+    .update(refreshTokens)
+    .set({ rotatedAt: now })
+    .where(and(eq(refreshTokens.tokenHash, hash), isNull(refreshTokens.rotatedAt), isNull(refreshTokens.revokedAt)))
+    .returning({ userId: refreshTokens.userId, familyId: refreshTokens.familyId, expiresAt: refreshTokens.expiresAt });
+  if (!claimed) {
+    // Unknown, already rotated or revoked. A known token here is a replay:
+    // revoke its family so whoever holds the newer token is signed out too.
+    const known = await db(env).query.refreshTokens.findFirst({ where: eq(refreshTokens.tokenHash, hash) });
+    if (known) await revokeFamily(env, known.familyId);
+    return { ok: false };
+  }
+  if (claimed.expiresAt <= now) return { ok: false };
+  const [accessToken, refreshToken] = await Promise.all([
+    signAccessToken(env, claimed.userId),
+    insertRefreshToken(env, claimed.userId, claimed.familyId),
+  ]);
+  return {
+    ok: true,
+    userId: claimed.userId,
+    pair: { accessToken, refreshToken, expiresIn: config(env).accessTokenTtlSeconds },
+  };
+}
+
+/** Logout: revoke the family of the presented refresh token (if it is the caller's). */
+export async function logout(env: Env, userId: string, presented: string | undefined): Promise<void> {
+  if (!presented) {
+    // No token given: sign the user out everywhere.
+    await db(env)
+      .update(refreshTokens)
+      .set({ revokedAt: Date.now() })
+      .where(and(eq(refreshTokens.userId, userId), isNull(refreshTokens.revokedAt)));
+    return;
+  }
+  const known = await db(env).query.refreshTokens.findFirst({
+    where: eq(refreshTokens.tokenHash, await sha256Hex(presented)),
+  });
+  if (known && known.userId === userId) await revokeFamily(env, known.familyId);
+}

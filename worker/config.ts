@@ -1,0 +1,67 @@
+// Typed view of the Worker's configuration: [vars] plus secrets.
+// Secrets are checked once per isolate; a missing one refuses every request
+// with a clear 503 that names the secret (never its value).
+import { ApiError } from "./http/errors";
+
+export const REQUIRED_SECRETS = ["JWT_SECRET", "ADMIN_TOKEN", "PII_KEY", "OTP_HMAC_KEY"] as const;
+
+export interface Config {
+  environment: "development" | "production" | string;
+  isDevelopment: boolean;
+  ledgerMode: "simulated" | "chain";
+  appOrigin: string | null;
+  chainId: number;
+  chainRpcUrl: string | null;
+  feeBps: bigint;
+  topupMax: bigint;
+  bodyLimitBytes: number;
+  accessTokenTtlSeconds: number;
+  refreshTokenTtlMs: number;
+}
+
+const cache = new WeakMap<object, Config>();
+
+export function missingSecrets(env: Env): string[] {
+  const e = env as unknown as Record<string, unknown>;
+  return REQUIRED_SECRETS.filter((name) => typeof e[name] !== "string" || (e[name] as string).length < 16);
+}
+
+function int(value: string | undefined, fallback: number, name: string): number {
+  if (value === undefined || value === "") return fallback;
+  const n = Number(value);
+  if (!Number.isSafeInteger(n) || n < 0) throw new Error(`config ${name} must be a non-negative integer`);
+  return n;
+}
+
+function big(value: string | undefined, fallback: bigint): bigint {
+  return value && /^\d+$/.test(value) ? BigInt(value) : fallback;
+}
+
+export function config(env: Env): Config {
+  const hit = cache.get(env);
+  if (hit) return hit;
+  const missing = missingSecrets(env);
+  if (missing.length > 0) {
+    throw new ApiError(503, "misconfigured", `Server is missing required secrets: ${missing.join(", ")}.`);
+  }
+  const feeBps = big(env.FEE_BPS, 250n);
+  if (feeBps > 10_000n) throw new ApiError(503, "misconfigured", "FEE_BPS must be at most 10000.");
+  const cfg: Config = {
+    environment: env.ENVIRONMENT,
+    isDevelopment: env.ENVIRONMENT === "development",
+    ledgerMode: env.LEDGER_MODE === "chain" ? "chain" : "simulated",
+    appOrigin: env.APP_ORIGIN ? env.APP_ORIGIN.replace(/\/$/, "") : null,
+    chainId: int(env.CHAIN_ID, 31337, "CHAIN_ID"),
+    chainRpcUrl: env.CHAIN_RPC_URL || null,
+    feeBps,
+    topupMax: big(env.TOPUP_MAX, 1_000_000_000n),
+    bodyLimitBytes: int(env.BODY_LIMIT_BYTES, 65_536, "BODY_LIMIT_BYTES"),
+    accessTokenTtlSeconds: int(env.ACCESS_TOKEN_TTL_SECONDS, 900, "ACCESS_TOKEN_TTL_SECONDS"),
+    refreshTokenTtlMs: int(env.REFRESH_TOKEN_TTL_DAYS, 30, "REFRESH_TOKEN_TTL_DAYS") * 86_400_000,
+  };
+  if (!cfg.isDevelopment && !cfg.appOrigin) {
+    throw new ApiError(503, "misconfigured", "APP_ORIGIN must be set outside development.");
+  }
+  cache.set(env, cfg);
+  return cfg;
+}

@@ -1,0 +1,84 @@
+// D1 schema (drizzle). Migrations are generated from this file by drizzle-kit
+// (`npm run db:generate`) into migrations/ and applied by wrangler.
+// Money and inboxes do not live here: they live in each user's Account Durable
+// Object. D1 holds identity, sessions and batched, read-only mirrors.
+import { sql } from "drizzle-orm";
+import { index, integer, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+
+const now = sql`(unixepoch() * 1000)`;
+
+export const users = sqliteTable(
+  "users",
+  {
+    id: text("id").primaryKey(),
+    /** Lowercased; uniqueness is enforced by the index, not by a lookup. */
+    handle: text("handle"),
+    /** Checksummed 0x address of the wallet that signed in with SIWE. */
+    walletAddress: text("wallet_address"),
+    displayName: text("display_name"),
+    bio: text("bio"),
+    discoverableByPhone: integer("discoverable_by_phone", { mode: "boolean" }).notNull().default(false),
+    discoverableInSearch: integer("discoverable_in_search", { mode: "boolean" }).notNull().default(true),
+    emailVerified: integer("email_verified", { mode: "boolean" }).notNull().default(false),
+    phoneVerified: integer("phone_verified", { mode: "boolean" }).notNull().default(false),
+    createdAt: integer("created_at").notNull().default(now),
+    updatedAt: integer("updated_at").notNull().default(now),
+  },
+  (t) => [uniqueIndex("users_handle_unique").on(t.handle), uniqueIndex("users_wallet_unique").on(t.walletAddress)],
+);
+
+/** Single-use, expiring sign-in challenges (SIWE nonces, passkey challenges). */
+export const authChallenges = sqliteTable(
+  "auth_challenges",
+  {
+    id: text("id").primaryKey(),
+    kind: text("kind", { enum: ["siwe", "passkey_register", "passkey_login", "oauth"] }).notNull(),
+    /** What the challenge is bound to: the address for SIWE, the user for passkey registration. */
+    subject: text("subject"),
+    /** SHA-256 of the exact message issued, so an altered message is refused. */
+    payloadHash: text("payload_hash"),
+    expiresAt: integer("expires_at").notNull(),
+    usedAt: integer("used_at"),
+    createdAt: integer("created_at").notNull().default(now),
+  },
+  (t) => [index("auth_challenges_expires").on(t.expiresAt)],
+);
+
+/**
+ * Refresh tokens, stored as SHA-256 hashes. A token is rotated on use; a rotated
+ * token presented again revokes its whole family (RFC 6819 §5.2.2.3).
+ */
+export const refreshTokens = sqliteTable(
+  "refresh_tokens",
+  {
+    tokenHash: text("token_hash").primaryKey(),
+    familyId: text("family_id").notNull(),
+    userId: text("user_id")
+      .notNull()
+      .references(() => users.id),
+    expiresAt: integer("expires_at").notNull(),
+    rotatedAt: integer("rotated_at"),
+    revokedAt: integer("revoked_at"),
+    createdAt: integer("created_at").notNull().default(now),
+  },
+  (t) => [index("refresh_tokens_family").on(t.familyId), index("refresh_tokens_user").on(t.userId)],
+);
+
+/** WebAuthn credentials; several per user. */
+export const passkeyCredentials = sqliteTable(
+  "passkey_credentials",
+  {
+    id: text("id").primaryKey(),
+    userId: text("user_id")
+      .notNull()
+      .references(() => users.id),
+    publicKey: text("public_key").notNull(),
+    counter: integer("counter").notNull().default(0),
+    transports: text("transports"),
+    deviceType: text("device_type"),
+    backedUp: integer("backed_up", { mode: "boolean" }).notNull().default(false),
+    createdAt: integer("created_at").notNull().default(now),
+    lastUsedAt: integer("last_used_at"),
+  },
+  (t) => [index("passkey_credentials_user").on(t.userId)],
+);

@@ -1,0 +1,37 @@
+import { createMiddleware } from "hono/factory";
+import { timingSafeEqual } from "../auth/crypto";
+import { verifyAccessToken } from "../auth/sessions";
+import { unauthorized } from "../http/errors";
+import type { AppEnv } from "../http/router";
+
+/** Requires `Authorization: Bearer <accessToken>`; sets c.var.userId. */
+export const requireUser = createMiddleware<AppEnv>(async (c, next) => {
+  const userId = await optionalUserId(c.req.header("authorization"), c.env);
+  if (!userId) throw unauthorized();
+  c.set("userId", userId);
+  await next();
+});
+
+/** For public routes that answer more when signed in: a bad token is still 401. */
+export const optionalUser = createMiddleware<AppEnv>(async (c, next) => {
+  const header = c.req.header("authorization");
+  if (header) {
+    const userId = await optionalUserId(header, c.env);
+    if (!userId) throw unauthorized();
+    c.set("userId", userId);
+  }
+  await next();
+});
+
+async function optionalUserId(header: string | undefined, env: Env): Promise<string | null> {
+  const match = header?.match(/^Bearer\s+(\S+)$/i);
+  if (!match) return null;
+  return verifyAccessToken(env, match[1]);
+}
+
+/** Requires `Authorization: Bearer $ADMIN_TOKEN` (ops and compliance routes). */
+export const requireAdmin = createMiddleware<AppEnv>(async (c, next) => {
+  const match = c.req.header("authorization")?.match(/^Bearer\s+(\S+)$/i);
+  if (!match || !timingSafeEqual(match[1], c.env.ADMIN_TOKEN)) throw unauthorized("Admin token required.");
+  await next();
+});

@@ -1,0 +1,108 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { isAddress } from "viem";
+import { issueSession, logout, rotateRefreshToken } from "../auth/sessions";
+import { createChallenge, type SiweContext, verifyChallenge } from "../auth/siwe";
+import { config } from "../config";
+import { ApiError, unauthorized } from "../http/errors";
+import { bearerAuth, createRouter, errors, jsonBody, jsonResponse } from "../http/router";
+import { requireUser } from "../middleware/auth";
+import { findUser, toUserJson, upsertWalletUser } from "../users";
+import { SessionSchema } from "./schemas";
+
+const tag = ["Auth"];
+
+function siweContext(env: Env, requestUrl: string): SiweContext {
+  const cfg = config(env);
+  return { origin: cfg.appOrigin ?? new URL(requestUrl).origin, chainId: cfg.chainId };
+}
+
+const providers = createRoute({
+  method: "get",
+  path: "/providers",
+  tags: tag,
+  summary: "Sign-in methods this deployment offers",
+  responses: { 200: jsonResponse(z.object({ methods: z.array(z.string()) }), "Available methods") },
+});
+
+const siweChallenge = createRoute({
+  method: "post",
+  path: "/siwe/challenge",
+  tags: tag,
+  summary: "Get an EIP-4361 message to sign",
+  request: {
+    body: jsonBody(
+      z.object({ address: z.string().refine((a) => isAddress(a, { strict: false }), "must be an EVM address") }),
+    ),
+  },
+  responses: { 200: jsonResponse(z.object({ message: z.string() }), "The message to sign"), ...errors(400) },
+});
+
+const siweVerify = createRoute({
+  method: "post",
+  path: "/siwe/verify",
+  tags: tag,
+  summary: "Sign in with a signed EIP-4361 message",
+  request: {
+    body: jsonBody(
+      z.object({
+        message: z.string().min(1).max(4096),
+        signature: z
+          .string()
+          .regex(/^0x[0-9a-fA-F]+$/, "must be 0x-prefixed hex")
+          .max(20_000),
+      }),
+    ),
+  },
+  responses: { 200: jsonResponse(SessionSchema, "Signed in"), ...errors(400, 401) },
+});
+
+const refresh = createRoute({
+  method: "post",
+  path: "/refresh",
+  tags: tag,
+  summary: "Rotate a refresh token into a new token pair",
+  request: { body: jsonBody(z.object({ refreshToken: z.string().min(1).max(200) })) },
+  responses: { 200: jsonResponse(SessionSchema, "New token pair"), ...errors(400, 401) },
+});
+
+const logoutRoute = createRoute({
+  method: "post",
+  path: "/logout",
+  tags: tag,
+  summary: "Revoke the refresh-token family (or every session when no token is given)",
+  security: bearerAuth,
+  middleware: [requireUser] as const,
+  request: {
+    body: { ...jsonBody(z.object({ refreshToken: z.string().max(200).optional() })), required: false },
+  },
+  responses: { 204: { description: "Signed out" }, ...errors(401) },
+});
+
+export const authRoutes = createRouter()
+  .openapi(providers, (c) => c.json({ methods: ["siwe"] }, 200))
+  .openapi(siweChallenge, async (c) => {
+    const { address } = c.req.valid("json");
+    const message = await createChallenge(c.env, siweContext(c.env, c.req.url), address as `0x${string}`);
+    return c.json({ message }, 200);
+  })
+  .openapi(siweVerify, async (c) => {
+    const { message, signature } = c.req.valid("json");
+    const outcome = await verifyChallenge(c.env, siweContext(c.env, c.req.url), message, signature as `0x${string}`);
+    if (!outcome.ok) throw new ApiError(401, "unauthorized", `Sign-in refused (${outcome.reason}).`);
+    const { user } = await upsertWalletUser(c.env, outcome.address);
+    const pair = await issueSession(c.env, user.id);
+    return c.json({ ...pair, user: toUserJson(user) }, 200);
+  })
+  .openapi(refresh, async (c) => {
+    const outcome = await rotateRefreshToken(c.env, c.req.valid("json").refreshToken);
+    if (!outcome.ok) throw unauthorized("Refresh token is invalid, expired or already used.");
+    const user = await findUser(c.env, outcome.userId);
+    if (!user) throw unauthorized();
+    return c.json({ ...outcome.pair, user: toUserJson(user) }, 200);
+  })
+  .openapi(logoutRoute, async (c) => {
+    // The body is optional; without a refresh token every session is signed out.
+    const { refreshToken } = c.req.valid("json");
+    await logout(c.env, c.var.userId, refreshToken);
+    return c.body(null, 204);
+  });

@@ -1,0 +1,21 @@
+// Schemas shared by several route files.
+import { z } from "@hono/zod-openapi";
+
+export const UserSchema = z
+  .object({
+    id: z.string(),
+    handle: z.string().nullable(),
+    walletAddress: z.string().nullable(),
+    displayName: z.string().nullable(),
+    verified: z.object({ email: z.boolean(), phone: z.boolean() }),
+  })
+  .openapi("User");
+
+export const SessionSchema = z
+  .object({
+    accessToken: z.string(),
+    refreshToken: z.string(),
+    expiresIn: z.number().int().openapi({ description: "Access token lifetime in seconds" }),
+    user: UserSchema,
+  })
+  .openapi("Session");
