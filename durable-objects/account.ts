@@ -1,23 +1,983 @@
-// Account Durable Object: one per user, the serialization point for that user's
-// money and inbox. (The send path fills this in; see docs/architecture.md.)
+// Account Durable Object: one per user (named by user id), the serialization
+// point for that user's money and inbox. See docs/architecture.md "Send path".
+//
+// Every read-modify-write happens inside one `transactionSync` with no await in
+// between, so a second request never sees half-done state. The only awaits are
+// calls to other Accounts (debit, resolve, settle, escrow outcome) and the queue
+// flush; what may interleave there is spelled out at each one.
 import { DurableObject } from "cloudflare:workers";
+import { config } from "../worker/config";
+import type { MessageId } from "../worker/domain/message-id";
+import {
+  DEFAULT_POLICY,
+  type PricingJson,
+  type PricingPolicy,
+  pricingToJson,
+  type Quote,
+  quote,
+  type SenderRelation,
+} from "../worker/domain/pricing";
+import { type Bucket, type BucketLimit, take } from "../worker/domain/rate-limit";
+import { migrate } from "./account-schema";
 
-export const DEFAULT_PRICING = {
-  defaultPrice: "1000000",
-  firstContactPrice: "1000000",
-  returnDiscountBps: 0,
-  settlement: "instant" as const,
-  replyWindowHours: 72,
-};
+/** A hold not settled after this long makes the sender ask the recipient. */
+export const HOLD_RESOLVE_AFTER_MS = 30_000;
+/** Retry delay for work that failed (queue flush, escrow notifications). */
+const RETRY_MS = 5_000;
+const EVENTS_PER_QUEUE_MESSAGE = 100;
 
-export interface AccountSummary {
-  balance: string;
-  held: string;
-  pricing: typeof DEFAULT_PRICING;
+export type LedgerKind = "topup" | "send" | "receive" | "fee" | "hold" | "release" | "refund" | "withdraw" | "deposit";
+
+interface State {
+  userId: string;
+  handle: string | null;
+  balance: bigint;
+  held: bigint;
+  fees: bigint;
+  topups: bigint;
+  deposits: bigint;
+  withdrawals: bigint;
+  policy: PricingPolicy;
+  sendBucket: Bucket | null;
+  receiveBucket: Bucket | null;
 }
 
+interface Delta {
+  balance?: bigint;
+  held?: bigint;
+  fees?: bigint;
+}
+
+/** Handed to the body of a commit: the draft state and ways to record what changed. */
+interface Tx {
+  s: State;
+  entry(kind: LedgerKind, amount: bigint, delta: Delta, ref: string | null): number;
+  event(e: IndexEvent): void;
+}
+
+/** What the index queue carries into D1 (see worker/queues/index-consumer.ts). */
+export type IndexEvent =
+  | {
+      t: "ledger";
+      accountId: string;
+      entryId: number;
+      kind: LedgerKind;
+      amount: string;
+      balanceAfter: string;
+      ref: string | null;
+      createdAt: number;
+    }
+  | {
+      t: "message";
+      messageId: string;
+      senderId: string;
+      recipientId: string;
+      price: string;
+      fee: string;
+      status: string;
+      createdAt: number;
+      updatedAt: number;
+    }
+  | {
+      t: "totals";
+      accountId: string;
+      seq: number;
+      balance: string;
+      held: string;
+      fees: string;
+      topups: string;
+      deposits: string;
+      withdrawals: string;
+    };
+
+export type Fail<C extends string, D = object> = { ok: false; code: C } & D;
+
+export interface SendRequest {
+  messageId: MessageId;
+  senderId: string;
+  recipientId: string;
+  /** The handle the Worker addressed (from its cache); refused if it is no longer ours. */
+  expectHandle: string | null;
+  body: string;
+  maxPrice: string | null;
+  requestHash: string;
+  inReplyTo: MessageId | null;
+}
+
+export interface SendReceipt {
+  messageId: string;
+  price: string;
+  fee: string;
+  total: string;
+  status: "delivered" | "escrowed";
+  createdAt: string;
+}
+
+export type ReceiveResult =
+  | { ok: true; replayed: boolean; receipt: SendReceipt }
+  | Fail<"insufficient_balance", { required: string; balance: string }>
+  | Fail<"price_above_max", { price: string }>
+  | Fail<"sender_blocked">
+  | Fail<"idempotency_conflict">
+  | Fail<"idempotency_in_progress">
+  | Fail<"message_aborted">
+  | Fail<"stale_recipient">
+  | Fail<"rate_limited", { retryAfterSeconds: number }>;
+
+export interface DebitRequest {
+  messageId: MessageId;
+  recipientId: string;
+  recipientHandle: string | null;
+  price: string;
+  fee: string;
+  body: string;
+  requestHash: string;
+  inReplyTo: MessageId | null;
+}
+
+export type DebitResult =
+  | { ok: true; senderHandle: string | null }
+  | Fail<"insufficient_balance", { required: string; balance: string }>
+  | Fail<"idempotency_conflict">
+  | Fail<"message_aborted">
+  | Fail<"rate_limited", { retryAfterSeconds: number }>;
+
+export type ResolveAnswer = { state: "pending" } | { state: "delivered"; status: string } | { state: "aborted" };
+
+export interface InboxMessage {
+  messageId: string;
+  from: { id: string; handle: string | null };
+  body: string;
+  price: string;
+  status: string;
+  createdAt: string;
+  readAt: string | null;
+  txHash: string | null;
+  inReplyTo: string | null;
+}
+
+export interface OutboxMessage {
+  messageId: string;
+  to: { id: string; handle: string | null };
+  body: string;
+  price: string;
+  fee: string;
+  status: string;
+  createdAt: string;
+  inReplyTo: string | null;
+}
+
+export interface LedgerEntryJson {
+  id: string;
+  kind: LedgerKind;
+  amount: string;
+  balanceAfter: string;
+  ref: string | null;
+  createdAt: string;
+}
+
+export interface Page<T> {
+  items: T[];
+  nextCursor: string | null;
+}
+
+export type IdempotentResult<T> =
+  | { ok: true; status: number; body: T; replayed: boolean }
+  | Fail<"idempotency_conflict">
+  | Fail<"insufficient_balance", { required: string; balance: string }>;
+
+/** Fault points tests can arm through runInDurableObject to break the protocol. */
+export type Fault =
+  | "debit:throw_before_hold"
+  | "debit:throw_after_hold"
+  | "receive:crash_after_debit"
+  | "settle:throw"
+  | "escrow_outcome:throw";
+
+type Row = Record<string, SqlStorageValue>;
+const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+const big = (v: SqlStorageValue) => BigInt(v as string);
+
 export class Account extends DurableObject<Env> {
-  async summary(): Promise<AccountSummary> {
-    return { balance: "0", held: "0", pricing: DEFAULT_PRICING };
+  private readonly sql: SqlStorage;
+  private s!: State;
+  /** messageIds this Account is receiving right now (awaiting the sender's debit). */
+  private readonly inFlight = new Set<string>();
+  private flushing: Promise<void> | null = null;
+  private flushAgain = false;
+  private alarmAt: number | null = null;
+  /** Test-only fault injection; empty in production. */
+  readonly faults = new Set<Fault>();
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    this.sql = ctx.storage.sql;
+    ctx.blockConcurrencyWhile(async () => {
+      migrate(this.sql);
+      this.s = this.load();
+      this.alarmAt = await ctx.storage.getAlarm();
+    });
   }
+
+  // ── reads ────────────────────────────────────────────────────────────────
+
+  async summary(): Promise<{ balance: string; held: string; pricing: PricingJson }> {
+    return { balance: this.s.balance.toString(), held: this.s.held.toString(), pricing: pricingToJson(this.s.policy) };
+  }
+
+  /** Totals for conservation checks and ops. */
+  async totals(): Promise<Record<"balance" | "held" | "fees" | "topups" | "deposits" | "withdrawals", string>> {
+    const { balance, held, fees, topups, deposits, withdrawals } = this.s;
+    return {
+      balance: `${balance}`,
+      held: `${held}`,
+      fees: `${fees}`,
+      topups: `${topups}`,
+      deposits: `${deposits}`,
+      withdrawals: `${withdrawals}`,
+    };
+  }
+
+  /** The price this recipient asks of `senderId` right now. */
+  async quoteFor(senderId: string | null): Promise<{ pricing: PricingJson; quote: Quote | null }> {
+    const q = senderId ? quote(this.s.policy, this.relation(senderId), config(this.env).feeBps) : null;
+    return { pricing: pricingToJson(this.s.policy), quote: q };
+  }
+
+  async inbox(cursor: number | null, limit: number): Promise<Page<InboxMessage>> {
+    const rows = this.sql
+      .exec("SELECT * FROM inbox WHERE seq < ? ORDER BY seq DESC LIMIT ?", cursor ?? Number.MAX_SAFE_INTEGER, limit + 1)
+      .toArray();
+    return page(rows, limit, "seq", toInboxMessage);
+  }
+
+  async inboxMessage(messageId: string): Promise<InboxMessage | null> {
+    const row = this.sql.exec("SELECT * FROM inbox WHERE message_id = ?", messageId).toArray()[0];
+    return row ? toInboxMessage(row) : null;
+  }
+
+  async markRead(messageId: string): Promise<boolean> {
+    const now = Date.now();
+    const r = this.sql.exec(
+      "UPDATE inbox SET read_at = COALESCE(read_at, ?) WHERE message_id = ? RETURNING seq",
+      now,
+      messageId,
+    );
+    return r.toArray().length === 1;
+  }
+
+  async outbox(cursor: number | null, limit: number): Promise<Page<OutboxMessage>> {
+    const rows = this.sql
+      .exec(
+        "SELECT * FROM outbox WHERE seq < ? ORDER BY seq DESC LIMIT ?",
+        cursor ?? Number.MAX_SAFE_INTEGER,
+        limit + 1,
+      )
+      .toArray();
+    return page(rows, limit, "seq", toOutboxMessage);
+  }
+
+  async ledger(cursor: number | null, limit: number): Promise<Page<LedgerEntryJson>> {
+    // Fee accruals (the platform's share, kept here to avoid a global treasury)
+    // change neither balance nor held, so they are not part of the user's ledger.
+    const rows = this.sql
+      .exec(
+        "SELECT * FROM ledger WHERE id < ? AND (d_balance != '0' OR d_held != '0') ORDER BY id DESC LIMIT ?",
+        cursor ?? Number.MAX_SAFE_INTEGER,
+        limit + 1,
+      )
+      .toArray();
+    return page(rows, limit, "id", (r) => ({
+      id: String(r.id),
+      kind: r.kind as LedgerKind,
+      amount: r.amount as string,
+      balanceAfter: r.balance_after as string,
+      ref: r.ref as string | null,
+      createdAt: iso(r.created_at as number) as string,
+    }));
+  }
+
+  // ── profile, pricing, lists ────────────────────────────────────────────────
+
+  async setHandle(handle: string | null): Promise<void> {
+    this.commit((tx) => {
+      tx.s.handle = handle;
+    });
+  }
+
+  async setPricing(p: PricingJson): Promise<PricingJson> {
+    this.commit((tx) => {
+      tx.s.policy = {
+        defaultPrice: BigInt(p.defaultPrice),
+        firstContactPrice: BigInt(p.firstContactPrice),
+        returnDiscountBps: p.returnDiscountBps,
+        settlement: p.settlement,
+        replyWindowHours: p.replyWindowHours,
+      };
+    });
+    return pricingToJson(this.s.policy);
+  }
+
+  async setAllowlist(userId: string, discountBps: number): Promise<void> {
+    this.sql.exec(
+      "INSERT INTO allowlist (user_id, discount_bps, created_at) VALUES (?, ?, ?) ON CONFLICT (user_id) DO UPDATE SET discount_bps = excluded.discount_bps",
+      userId,
+      discountBps,
+      Date.now(),
+    );
+  }
+
+  async removeAllowlist(userId: string): Promise<void> {
+    this.sql.exec("DELETE FROM allowlist WHERE user_id = ?", userId);
+  }
+
+  async setBlocked(userId: string, blocked: boolean): Promise<void> {
+    if (blocked)
+      this.sql.exec("INSERT OR IGNORE INTO blocklist (user_id, created_at) VALUES (?, ?)", userId, Date.now());
+    else this.sql.exec("DELETE FROM blocklist WHERE user_id = ?", userId);
+  }
+
+  // ── money in and out (simulated ledger) ─────────────────────────────────────
+
+  async topup(amount: string, key: string | null, requestHash: string): Promise<IdempotentResult<object>> {
+    const prior = this.replay(key, requestHash);
+    if (prior) return prior;
+    const a = BigInt(amount);
+    return this.commit((tx) => {
+      tx.s.topups += a;
+      const entryId = tx.entry("topup", a, { balance: a }, key);
+      return this.remember(key, requestHash, 200, { balance: `${tx.s.balance}`, entryId: String(entryId) });
+    });
+  }
+
+  async withdraw(amount: string, to: string | null, key: string | null, requestHash: string) {
+    const prior = this.replay(key, requestHash);
+    if (prior) return prior;
+    const a = BigInt(amount);
+    if (a > this.s.balance) {
+      return { ok: false, code: "insufficient_balance", required: amount, balance: `${this.s.balance}` } as const;
+    }
+    const withdrawalId = `wd_${crypto.randomUUID()}`;
+    return this.commit((tx) => {
+      tx.s.withdrawals += a;
+      tx.entry("withdraw", a, { balance: -a }, to ? `${withdrawalId}:${to}` : withdrawalId);
+      return this.remember(key, requestHash, 200, { balance: `${tx.s.balance}`, withdrawalId, status: "completed" });
+    });
+  }
+
+  // ── the send path: receive (recipient) → debit (sender) → settle (sender) ──
+
+  /** Called by the Worker on the recipient's Account. */
+  async receive(req: SendRequest): Promise<ReceiveResult> {
+    const existing = this.sql.exec("SELECT * FROM inbox WHERE message_id = ?", req.messageId).toArray()[0];
+    if (existing) {
+      if (existing.request_hash !== req.requestHash || existing.sender_id !== req.senderId) {
+        return { ok: false, code: "idempotency_conflict" };
+      }
+      return { ok: true, replayed: true, receipt: receiptOf(existing) };
+    }
+    if (req.expectHandle !== null && req.expectHandle !== this.s.handle) return { ok: false, code: "stale_recipient" };
+    if (this.inFlight.has(req.messageId)) return { ok: false, code: "idempotency_in_progress" };
+    if (this.sql.exec("SELECT 1 FROM tombstones WHERE message_id = ?", req.messageId).toArray().length) {
+      return { ok: false, code: "message_aborted" };
+    }
+    if (this.sql.exec("SELECT 1 FROM blocklist WHERE user_id = ?", req.senderId).toArray().length) {
+      return { ok: false, code: "sender_blocked" };
+    }
+    const cfg = config(this.env);
+    const q = quote(this.s.policy, this.relation(req.senderId), cfg.feeBps);
+    if (req.maxPrice !== null && q.price > BigInt(req.maxPrice)) {
+      return { ok: false, code: "price_above_max", price: `${q.price}` };
+    }
+    const limited = this.takeToken("receiveBucket", cfg.receiveRate);
+    if (limited) return limited;
+
+    const userId = this.userId();
+    const escrow = this.s.policy.settlement === "on_reply";
+    const replyWindowMs = this.s.policy.replyWindowHours * 3_600_000;
+
+    // While we await the sender, other requests to this Account run. inFlight
+    // makes resolve() answer "pending" for this message instead of aborting it.
+    this.inFlight.add(req.messageId);
+    let debit: DebitResult;
+    try {
+      debit = await this.env.ACCOUNT.getByName(req.senderId).debit({
+        messageId: req.messageId,
+        recipientId: userId,
+        recipientHandle: this.s.handle,
+        price: `${q.price}`,
+        fee: `${q.fee}`,
+        body: req.body,
+        requestHash: req.requestHash,
+        inReplyTo: req.inReplyTo,
+      });
+      if (this.faults.has("receive:crash_after_debit")) {
+        // A crash here loses the in-memory inFlight set along with the instance.
+        this.inFlight.delete(req.messageId);
+        throw new Error("fault: receive:crash_after_debit");
+      }
+    } catch (err) {
+      this.inFlight.delete(req.messageId);
+      throw err;
+    }
+    if (!debit.ok) {
+      this.inFlight.delete(req.messageId);
+      return debit;
+    }
+
+    const now = Date.now();
+    const status = escrow ? "escrowed" : "delivered";
+    this.commit((tx) => {
+      this.sql.exec(
+        `INSERT INTO inbox (message_id, sender_id, sender_handle, body, price, fee, status, request_hash, created_at,
+           in_reply_to, escrow_until, escrow_state) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        req.messageId,
+        req.senderId,
+        debit.senderHandle,
+        req.body,
+        `${q.price}`,
+        `${q.fee}`,
+        status,
+        req.requestHash,
+        now,
+        req.inReplyTo,
+        escrow ? now + replyWindowMs : null,
+        escrow ? "held" : null,
+      );
+      if (escrow) tx.entry("hold", q.price, { held: q.price }, req.messageId);
+      else tx.entry("receive", q.price, { balance: q.price }, req.messageId);
+      tx.entry("fee", q.fee, { fees: q.fee }, req.messageId);
+      this.sql.exec(
+        "INSERT INTO contacts (user_id, received) VALUES (?, 1) ON CONFLICT (user_id) DO UPDATE SET received = 1",
+        req.senderId,
+      );
+      tx.event({
+        t: "message",
+        messageId: req.messageId,
+        senderId: req.senderId,
+        recipientId: userId,
+        price: `${q.price}`,
+        fee: `${q.fee}`,
+        status,
+        createdAt: now,
+        updatedAt: now,
+      });
+    });
+    this.inFlight.delete(req.messageId);
+    if (escrow) this.ensureAlarm(now + replyWindowMs);
+    return {
+      ok: true,
+      replayed: false,
+      receipt: {
+        messageId: req.messageId,
+        price: `${q.price}`,
+        fee: `${q.fee}`,
+        total: `${q.total}`,
+        status,
+        createdAt: iso(now) as string,
+      },
+    };
+  }
+
+  /** Called by the recipient's Account on the sender's: hold price + fee. Idempotent on messageId. */
+  async debit(d: DebitRequest): Promise<DebitResult> {
+    if (this.faults.has("debit:throw_before_hold")) throw new Error("fault: debit:throw_before_hold");
+    const existing = this.sql
+      .exec("SELECT request_hash, recipient_id, hold_state FROM outbox WHERE message_id = ?", d.messageId)
+      .toArray()[0];
+    if (existing) {
+      if (existing.request_hash !== d.requestHash || existing.recipient_id !== d.recipientId) {
+        return { ok: false, code: "idempotency_conflict" };
+      }
+      if (existing.hold_state === "released") return { ok: false, code: "message_aborted" };
+      return { ok: true, senderHandle: this.s.handle };
+    }
+    const price = BigInt(d.price);
+    const fee = BigInt(d.fee);
+    const total = price + fee;
+    if (total > this.s.balance) {
+      return { ok: false, code: "insufficient_balance", required: `${total}`, balance: `${this.s.balance}` };
+    }
+    const limited = this.takeToken("sendBucket", config(this.env).sendRate);
+    if (limited) return limited;
+    const now = Date.now();
+    this.commit((tx) => {
+      this.sql.exec(
+        `INSERT INTO outbox (message_id, recipient_id, recipient_handle, body, price, fee, status, request_hash,
+           in_reply_to, hold_state, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, 'pending', ?, ?, 'held', ?, ?)`,
+        d.messageId,
+        d.recipientId,
+        d.recipientHandle,
+        d.body,
+        d.price,
+        d.fee,
+        d.requestHash,
+        d.inReplyTo,
+        now,
+        now,
+      );
+      tx.entry("hold", total, { balance: -total, held: total }, d.messageId);
+      this.sql.exec(
+        "INSERT INTO contacts (user_id, sent) VALUES (?, 1) ON CONFLICT (user_id) DO UPDATE SET sent = 1",
+        d.recipientId,
+      );
+    });
+    this.ensureAlarm(now + HOLD_RESOLVE_AFTER_MS);
+    if (this.faults.has("debit:throw_after_hold")) throw new Error("fault: debit:throw_after_hold");
+    return { ok: true, senderHandle: this.s.handle };
+  }
+
+  /** The recipient committed the message: the hold becomes a payment. Idempotent. */
+  async settle(messageId: string, status: string): Promise<void> {
+    if (this.faults.has("settle:throw")) throw new Error("fault: settle:throw");
+    const row = this.sql.exec("SELECT * FROM outbox WHERE message_id = ?", messageId).toArray()[0];
+    if (!row || row.hold_state !== "held") return;
+    const price = big(row.price);
+    const fee = big(row.fee);
+    this.commit((tx) => {
+      this.sql.exec(
+        "UPDATE outbox SET hold_state = 'settled', status = ?, updated_at = ? WHERE message_id = ?",
+        status,
+        Date.now(),
+        messageId,
+      );
+      tx.entry("send", price, { held: -price }, messageId);
+      tx.entry("fee", fee, { held: -fee }, messageId);
+      // A delivered reply releases the escrowed payment of the message it answers,
+      // if it was sent within that message's reply window.
+      if (row.in_reply_to) this.releaseEscrow(tx, row.in_reply_to as string, row.created_at as number);
+    });
+    if (row.in_reply_to) this.ensureAlarm(Date.now()); // tell the original sender soon
+  }
+
+  /** The sender asks whether a held message arrived. Writes a tombstone when it did not. */
+  async resolve(messageId: string): Promise<ResolveAnswer> {
+    if (this.inFlight.has(messageId)) return { state: "pending" };
+    const row = this.sql.exec("SELECT status FROM inbox WHERE message_id = ?", messageId).toArray()[0];
+    if (row) return { state: "delivered", status: row.status as string };
+    this.sql.exec("INSERT OR IGNORE INTO tombstones (message_id, created_at) VALUES (?, ?)", messageId, Date.now());
+    return { state: "aborted" };
+  }
+
+  /** The recipient's verdict on an escrowed payment: refunded to us, or released to them. */
+  async escrowOutcome(messageId: string, recipientId: string, outcome: "refunded" | "released"): Promise<boolean> {
+    if (this.faults.has("escrow_outcome:throw")) throw new Error("fault: escrow_outcome:throw");
+    const row = this.sql.exec("SELECT * FROM outbox WHERE message_id = ?", messageId).toArray()[0];
+    if (!row || row.recipient_id !== recipientId) return false;
+    if (row.status === "refunded" || row.status === "released") return true; // already applied
+    this.commit((tx) => {
+      this.sql.exec(
+        "UPDATE outbox SET status = ?, updated_at = ? WHERE message_id = ?",
+        outcome,
+        Date.now(),
+        messageId,
+      );
+      if (outcome === "refunded") tx.entry("refund", big(row.price), { balance: big(row.price) }, messageId);
+    });
+    return true;
+  }
+
+  // ── alarm: stale holds, escrow expiry and notices, queue flush retries ──────
+
+  async alarm(): Promise<void> {
+    this.alarmAt = null;
+    const now = Date.now();
+    await this.resolveStaleHolds(now);
+    this.expireEscrows(now);
+    await this.sendEscrowOutcomes();
+    await this.flush();
+    this.scheduleNextAlarm(Date.now());
+  }
+
+  private async resolveStaleHolds(now: number): Promise<void> {
+    const stale = this.sql
+      .exec(
+        "SELECT message_id, recipient_id FROM outbox WHERE hold_state = 'held' AND created_at <= ? ORDER BY created_at LIMIT 100",
+        now - HOLD_RESOLVE_AFTER_MS,
+      )
+      .toArray();
+    for (const h of stale) {
+      let answer: ResolveAnswer;
+      try {
+        answer = await this.env.ACCOUNT.getByName(h.recipient_id as string).resolve(h.message_id as string);
+      } catch (err) {
+        console.warn(`resolve failed, will retry: ${(err as Error).message}`);
+        continue;
+      }
+      // settle() and releaseHold() re-check hold_state: a settle may have landed during the await.
+      if (answer.state === "delivered") await this.settle(h.message_id as string, answer.status);
+      else if (answer.state === "aborted") this.releaseHold(h.message_id as string);
+    }
+  }
+
+  /** The recipient never took the message: give the sender back price + fee. */
+  private releaseHold(messageId: string): void {
+    const row = this.sql.exec("SELECT * FROM outbox WHERE message_id = ?", messageId).toArray()[0];
+    if (!row || row.hold_state !== "held") return;
+    const total = big(row.price) + big(row.fee);
+    this.commit((tx) => {
+      this.sql.exec(
+        "UPDATE outbox SET hold_state = 'released', status = 'aborted', updated_at = ? WHERE message_id = ?",
+        Date.now(),
+        messageId,
+      );
+      tx.entry("refund", total, { balance: total, held: -total }, messageId);
+    });
+  }
+
+  private releaseEscrow(tx: Tx, messageId: string, replySentAt: number): void {
+    const row = this.sql
+      .exec("SELECT price, escrow_until FROM inbox WHERE message_id = ? AND escrow_state = 'held'", messageId)
+      .toArray()[0];
+    if (!row || replySentAt > (row.escrow_until as number)) return;
+    const price = big(row.price);
+    this.sql.exec("UPDATE inbox SET escrow_state = 'releasing', status = 'released' WHERE message_id = ?", messageId);
+    tx.entry("release", price, { held: -price, balance: price }, messageId);
+    this.updateMessageEvent(tx, messageId, "released");
+  }
+
+  /** Escrows past their window (and with no reply in flight) start refunding. */
+  private expireEscrows(now: number): void {
+    this.sql.exec(
+      `UPDATE inbox SET escrow_state = 'refunding'
+       WHERE escrow_state = 'held' AND escrow_until <= ?
+         AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.in_reply_to = inbox.message_id AND o.hold_state = 'held')`,
+      now,
+    );
+  }
+
+  private async sendEscrowOutcomes(): Promise<void> {
+    const rows = this.sql
+      .exec(
+        "SELECT message_id, sender_id, escrow_state FROM inbox WHERE escrow_state IN ('releasing', 'refunding') LIMIT 100",
+      )
+      .toArray();
+    const userId = this.userId();
+    for (const r of rows) {
+      const outcome = r.escrow_state === "refunding" ? "refunded" : "released";
+      let acked = false;
+      try {
+        acked = await this.env.ACCOUNT.getByName(r.sender_id as string).escrowOutcome(
+          r.message_id as string,
+          userId,
+          outcome,
+        );
+      } catch (err) {
+        console.warn(`escrow notice failed, will retry: ${(err as Error).message}`);
+        continue;
+      }
+      if (!acked) continue;
+      const current = this.sql
+        .exec("SELECT price, escrow_state FROM inbox WHERE message_id = ?", r.message_id)
+        .toArray()[0];
+      if (!current || current.escrow_state !== r.escrow_state) continue;
+      this.commit((tx) => {
+        this.sql.exec("UPDATE inbox SET escrow_state = ? WHERE message_id = ?", outcome, r.message_id);
+        if (outcome === "refunded") {
+          this.sql.exec("UPDATE inbox SET status = 'refunded' WHERE message_id = ?", r.message_id);
+          tx.entry("refund", big(current.price), { held: -big(current.price) }, r.message_id as string);
+          this.updateMessageEvent(tx, r.message_id as string, "refunded");
+        }
+      });
+    }
+  }
+
+  private scheduleNextAlarm(now: number): void {
+    const next: number[] = [];
+    const hold = this.sql
+      .exec<{ t: number | null }>("SELECT MIN(created_at) AS t FROM outbox WHERE hold_state = 'held'")
+      .one().t;
+    if (hold !== null) next.push(Math.max(hold + HOLD_RESOLVE_AFTER_MS, now + RETRY_MS));
+    const escrow = this.sql
+      .exec<{ t: number | null }>("SELECT MIN(escrow_until) AS t FROM inbox WHERE escrow_state = 'held'")
+      .one().t;
+    if (escrow !== null) next.push(Math.max(escrow, now + 1));
+    const pendingNotices = this.sql
+      .exec("SELECT 1 FROM inbox WHERE escrow_state IN ('releasing', 'refunding') LIMIT 1")
+      .toArray().length;
+    const pendingEvents = this.sql.exec("SELECT 1 FROM events LIMIT 1").toArray().length;
+    if (pendingNotices || pendingEvents) next.push(now + RETRY_MS);
+    if (next.length) this.ensureAlarm(Math.min(...next));
+  }
+
+  private ensureAlarm(at: number): void {
+    if (this.alarmAt !== null && this.alarmAt <= at) return;
+    this.alarmAt = at;
+    void this.ctx.storage.setAlarm(at);
+  }
+
+  // ── index queue: transactional outbox flushed in batches ────────────────────
+
+  /** Sends pending events to the index queue; concurrent callers share one run. */
+  flush(): Promise<void> {
+    if (this.flushing) {
+      this.flushAgain = true;
+      return this.flushing;
+    }
+    this.flushing = (async () => {
+      try {
+        do {
+          this.flushAgain = false;
+          await this.flushLoop();
+        } while (this.flushAgain);
+      } finally {
+        this.flushing = null;
+      }
+    })();
+    return this.flushing;
+  }
+
+  private async flushLoop(): Promise<void> {
+    for (;;) {
+      const rows = this.sql
+        .exec<{ id: number; body: string }>("SELECT id, body FROM events ORDER BY id LIMIT ?", EVENTS_PER_QUEUE_MESSAGE)
+        .toArray();
+      if (rows.length === 0) return;
+      const events: IndexEvent[] = rows.map((r) => JSON.parse(r.body));
+      events.push(this.totalsEvent());
+      try {
+        await this.env.INDEX.send({ events }, { contentType: "json" });
+      } catch (err) {
+        console.warn(`index flush failed, will retry: ${(err as Error).message}`);
+        this.ensureAlarm(Date.now() + RETRY_MS);
+        return;
+      }
+      this.sql.exec("DELETE FROM events WHERE id <= ?", rows[rows.length - 1].id);
+    }
+  }
+
+  private totalsEvent(): IndexEvent {
+    const seq = this.sql.exec<{ id: number | null }>("SELECT MAX(id) AS id FROM ledger").one().id ?? 0;
+    const t = this.s;
+    return {
+      t: "totals",
+      accountId: this.userId(),
+      seq,
+      balance: `${t.balance}`,
+      held: `${t.held}`,
+      fees: `${t.fees}`,
+      topups: `${t.topups}`,
+      deposits: `${t.deposits}`,
+      withdrawals: `${t.withdrawals}`,
+    };
+  }
+
+  // ── internals ──────────────────────────────────────────────────────────────
+
+  private userId(): string {
+    const name = this.ctx.id.name ?? this.s.userId;
+    if (!name) throw new Error("Account has no name: reach it with getByName(userId)");
+    return name;
+  }
+
+  private relation(senderId: string): SenderRelation {
+    const contact = this.sql.exec("SELECT received, sent FROM contacts WHERE user_id = ?", senderId).toArray()[0];
+    const allow = this.sql.exec("SELECT discount_bps FROM allowlist WHERE user_id = ?", senderId).toArray()[0];
+    return {
+      allowlistBps: allow ? (allow.discount_bps as number) : null,
+      hasSentBefore: contact?.received === 1,
+      recipientHasSent: contact?.sent === 1,
+    };
+  }
+
+  /** Takes a rate-limit token (persisted with the next commit), or says how long to wait. */
+  private takeToken(
+    which: "sendBucket" | "receiveBucket",
+    limit: BucketLimit,
+  ): Fail<"rate_limited", { retryAfterSeconds: number }> | null {
+    const r = take(this.s[which], limit, Date.now());
+    if (!r.ok) return { ok: false, code: "rate_limited", retryAfterSeconds: r.retryAfterSeconds };
+    this.s[which] = r.bucket;
+    return null;
+  }
+
+  private updateMessageEvent(tx: Tx, messageId: string, status: string): void {
+    const m = this.sql.exec("SELECT * FROM inbox WHERE message_id = ?", messageId).toArray()[0];
+    if (!m) return;
+    tx.event({
+      t: "message",
+      messageId,
+      senderId: m.sender_id as string,
+      recipientId: this.userId(),
+      price: m.price as string,
+      fee: m.fee as string,
+      status,
+      createdAt: m.created_at as number,
+      updatedAt: Date.now(),
+    });
+  }
+
+  /**
+   * Runs `body` in one storage transaction against a draft of the state, writes
+   * the account row, and only then makes the draft current — so a throw leaves
+   * both storage and memory as they were.
+   */
+  private commit<T>(body: (tx: Tx) => T): T {
+    const draft: State = { ...this.s };
+    const userId = this.userId();
+    const result = this.ctx.storage.transactionSync(() => {
+      const tx: Tx = {
+        s: draft,
+        entry: (kind, amount, delta, ref) => {
+          draft.balance += delta.balance ?? 0n;
+          draft.held += delta.held ?? 0n;
+          draft.fees += delta.fees ?? 0n;
+          if (draft.balance < 0n || draft.held < 0n) throw new Error(`ledger would go negative (${kind})`);
+          const now = Date.now();
+          const id = this.sql
+            .exec<{ id: number }>(
+              `INSERT INTO ledger (kind, amount, d_balance, d_held, d_fees, balance_after, ref, created_at)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+              kind,
+              `${amount}`,
+              `${delta.balance ?? 0n}`,
+              `${delta.held ?? 0n}`,
+              `${delta.fees ?? 0n}`,
+              `${draft.balance}`,
+              ref,
+              now,
+            )
+            .one().id;
+          tx.event({
+            t: "ledger",
+            accountId: userId,
+            entryId: id,
+            kind,
+            amount: `${amount}`,
+            balanceAfter: `${draft.balance}`,
+            ref,
+            createdAt: now,
+          });
+          return id;
+        },
+        event: (e) => {
+          this.sql.exec("INSERT INTO events (body) VALUES (?)", JSON.stringify(e));
+        },
+      };
+      const out = body(tx);
+      this.save(draft);
+      return out;
+    });
+    this.s = draft;
+    void this.flush();
+    return result;
+  }
+
+  /** The remembered answer for a repeated Idempotency-Key, or a conflict when the request differs. */
+  private replay(key: string | null, requestHash: string): IdempotentResult<object> | null {
+    if (!key) return null;
+    const prior = this.sql.exec("SELECT * FROM idempotency WHERE key = ?", key).toArray()[0];
+    if (!prior) return null;
+    if (prior.request_hash !== requestHash) return { ok: false, code: "idempotency_conflict" };
+    return { ok: true, status: prior.status as number, body: JSON.parse(prior.response as string), replayed: true };
+  }
+
+  /** Records a success under its Idempotency-Key; call inside the commit that made it. */
+  private remember<T extends object>(key: string | null, requestHash: string, status: number, body: T) {
+    if (key) {
+      this.sql.exec(
+        "INSERT INTO idempotency (key, request_hash, status, response, created_at) VALUES (?, ?, ?, ?, ?)",
+        key,
+        requestHash,
+        status,
+        JSON.stringify(body),
+        Date.now(),
+      );
+    }
+    return { ok: true as const, status, body, replayed: false };
+  }
+
+  private load(): State {
+    const r = this.sql.exec("SELECT * FROM account WHERE id = 1").one();
+    return {
+      userId: (r.user_id as string | null) ?? this.ctx.id.name ?? "",
+      handle: r.handle as string | null,
+      balance: big(r.balance),
+      held: big(r.held),
+      fees: big(r.fees),
+      topups: big(r.topups),
+      deposits: big(r.deposits),
+      withdrawals: big(r.withdrawals),
+      policy: {
+        defaultPrice: big(r.default_price),
+        firstContactPrice: big(r.first_contact_price),
+        returnDiscountBps: r.return_discount_bps as number,
+        settlement: r.settlement as PricingPolicy["settlement"],
+        replyWindowHours: r.reply_window_hours as number,
+      },
+      sendBucket: r.send_bucket ? JSON.parse(r.send_bucket as string) : null,
+      receiveBucket: r.receive_bucket ? JSON.parse(r.receive_bucket as string) : null,
+    };
+  }
+
+  private save(s: State): void {
+    this.sql.exec(
+      `UPDATE account SET user_id = ?, handle = ?, balance = ?, held = ?, fees = ?, topups = ?, deposits = ?,
+         withdrawals = ?, default_price = ?, first_contact_price = ?, return_discount_bps = ?, settlement = ?,
+         reply_window_hours = ?, send_bucket = ?, receive_bucket = ? WHERE id = 1`,
+      s.userId || this.ctx.id.name || null,
+      s.handle,
+      `${s.balance}`,
+      `${s.held}`,
+      `${s.fees}`,
+      `${s.topups}`,
+      `${s.deposits}`,
+      `${s.withdrawals}`,
+      `${s.policy.defaultPrice}`,
+      `${s.policy.firstContactPrice}`,
+      s.policy.returnDiscountBps,
+      s.policy.settlement,
+      s.policy.replyWindowHours,
+      s.sendBucket ? JSON.stringify(s.sendBucket) : null,
+      s.receiveBucket ? JSON.stringify(s.receiveBucket) : null,
+    );
+  }
+}
+
+export { DEFAULT_POLICY };
+
+function page<T>(rows: Row[], limit: number, key: string, map: (r: Row) => T): Page<T> {
+  const more = rows.length > limit;
+  const items = (more ? rows.slice(0, limit) : rows).map(map);
+  return { items, nextCursor: more ? String(rows[limit - 1][key]) : null };
+}
+
+function receiptOf(r: Row): SendReceipt {
+  const price = big(r.price);
+  const fee = big(r.fee);
+  return {
+    messageId: r.message_id as string,
+    price: `${price}`,
+    fee: `${fee}`,
+    total: `${price + fee}`,
+    status: r.escrow_state ? "escrowed" : "delivered",
+    createdAt: iso(r.created_at as number) as string,
+  };
+}
+
+function toInboxMessage(r: Row): InboxMessage {
+  return {
+    messageId: r.message_id as string,
+    from: { id: r.sender_id as string, handle: r.sender_handle as string | null },
+    body: r.body as string,
+    price: r.price as string,
+    status: r.status as string,
+    createdAt: iso(r.created_at as number) as string,
+    readAt: iso(r.read_at as number | null),
+    txHash: r.tx_hash as string | null,
+    inReplyTo: r.in_reply_to as string | null,
+  };
+}
+
+function toOutboxMessage(r: Row): OutboxMessage {
+  return {
+    messageId: r.message_id as string,
+    to: { id: r.recipient_id as string, handle: r.recipient_handle as string | null },
+    body: r.body as string,
+    price: r.price as string,
+    fee: r.fee as string,
+    status: r.status as string,
+    createdAt: iso(r.created_at as number) as string,
+    inReplyTo: r.in_reply_to as string | null,
+  };
 }

@@ -1,6 +1,7 @@
 // Typed view of the Worker's configuration: [vars] plus secrets.
 // Secrets are checked once per isolate; a missing one refuses every request
 // with a clear 503 that names the secret (never its value).
+import type { BucketLimit } from "./domain/rate-limit";
 import { ApiError } from "./http/errors";
 
 export const REQUIRED_SECRETS = ["JWT_SECRET", "ADMIN_TOKEN", "PII_KEY", "OTP_HMAC_KEY"] as const;
@@ -17,6 +18,10 @@ export interface Config {
   bodyLimitBytes: number;
   accessTokenTtlSeconds: number;
   refreshTokenTtlMs: number;
+  /** Sends per sender Account (token bucket). */
+  sendRate: BucketLimit;
+  /** Paid messages accepted per recipient Account (token bucket). */
+  receiveRate: BucketLimit;
 }
 
 const cache = new WeakMap<object, Config>();
@@ -58,6 +63,15 @@ export function config(env: Env): Config {
     bodyLimitBytes: int(env.BODY_LIMIT_BYTES, 65_536, "BODY_LIMIT_BYTES"),
     accessTokenTtlSeconds: int(env.ACCESS_TOKEN_TTL_SECONDS, 900, "ACCESS_TOKEN_TTL_SECONDS"),
     refreshTokenTtlMs: int(env.REFRESH_TOKEN_TTL_DAYS, 30, "REFRESH_TOKEN_TTL_DAYS") * 86_400_000,
+    // Defaults are the production ones; wrangler.toml's [vars] raise them for development.
+    sendRate: {
+      perMinute: int(env.SEND_RATE_PER_MINUTE, 30, "SEND_RATE_PER_MINUTE"),
+      burst: int(env.SEND_RATE_BURST, 10, "SEND_RATE_BURST"),
+    },
+    receiveRate: {
+      perMinute: int(env.RECEIVE_RATE_PER_MINUTE, 120, "RECEIVE_RATE_PER_MINUTE"),
+      burst: int(env.RECEIVE_RATE_BURST, 30, "RECEIVE_RATE_BURST"),
+    },
   };
   if (!cfg.isDevelopment && !cfg.appOrigin) {
     throw new ApiError(503, "misconfigured", "APP_ORIGIN must be set outside development.");

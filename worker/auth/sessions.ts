@@ -18,11 +18,18 @@ export interface TokenPair {
   expiresIn: number;
 }
 
-const keyCache = new Map<string, Uint8Array>();
-function signingKey(env: Env): Uint8Array {
+// Imported once per isolate: importing the HMAC key on every request is wasted work.
+const keyCache = new Map<string, Promise<CryptoKey>>();
+function signingKey(env: Env): Promise<CryptoKey> {
   let key = keyCache.get(env.JWT_SECRET);
   if (!key) {
-    key = new TextEncoder().encode(env.JWT_SECRET);
+    key = crypto.subtle.importKey(
+      "raw",
+      new TextEncoder().encode(env.JWT_SECRET),
+      { name: "HMAC", hash: "SHA-256" },
+      false,
+      ["sign", "verify"],
+    );
     keyCache.set(env.JWT_SECRET, key);
   }
   return key;
@@ -37,13 +44,13 @@ export async function signAccessToken(env: Env, userId: string): Promise<string>
     .setAudience(AUDIENCE)
     .setIssuedAt()
     .setExpirationTime(`${ttl}s`)
-    .sign(signingKey(env));
+    .sign(await signingKey(env));
 }
 
 /** The user id of a valid access token, or null. */
 export async function verifyAccessToken(env: Env, token: string): Promise<string | null> {
   try {
-    const { payload } = await jwtVerify(token, signingKey(env), {
+    const { payload } = await jwtVerify(token, await signingKey(env), {
       issuer: ISSUER,
       audience: AUDIENCE,
       algorithms: ["HS256"],

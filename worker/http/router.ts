@@ -58,5 +58,5 @@ export const bearerAuth = [{ bearerAuth: [] }];
 export const Amount = z
   .string()
   .regex(/^(0|[1-9]\d{0,77})$/, "must be a decimal string of base units")
-  .refine((s) => BigInt(s) < 2n ** 256n, "must fit in a uint256")
+  .refine((s) => !/^\d+$/.test(s) || BigInt(s) < 2n ** 256n, "must fit in a uint256")
   .openapi({ example: "2500000", description: "USDC base units (6 decimals) as a decimal string" });

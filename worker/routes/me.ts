@@ -1,21 +1,24 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { notFound } from "../http/errors";
-import { bearerAuth, createRouter, errors, jsonBody, jsonResponse } from "../http/router";
+import { ApiError, notFound } from "../http/errors";
+import { Amount, bearerAuth, createRouter, errors, jsonBody, jsonResponse } from "../http/router";
 import { requireUser } from "../middleware/auth";
+import { findRecipient } from "../recipients";
 import { findUser, toUserJson, updateProfile } from "../users";
 import { UserSchema } from "./schemas";
 
 const tag = ["Me"];
 
-const PricingSchema = z
+export const PricingSchema = z
   .object({
     defaultPrice: z.string(),
     firstContactPrice: z.string(),
     returnDiscountBps: z.number().int(),
     settlement: z.enum(["instant", "on_reply"]),
-    replyWindowHours: z.number().int().optional(),
+    replyWindowHours: z.number().int(),
   })
   .openapi("Pricing");
+
+const Bps = z.number().int().min(0).max(10_000);
 
 const getMe = createRoute({
   method: "get",
@@ -62,6 +65,93 @@ const putProfile = createRoute({
   responses: { 200: jsonResponse(z.object({ user: UserSchema }), "Updated"), ...errors(400, 401, 409) },
 });
 
+const putPricing = createRoute({
+  method: "put",
+  path: "/pricing",
+  tags: tag,
+  summary: "Set what senders pay you",
+  security: bearerAuth,
+  middleware: [requireUser] as const,
+  request: {
+    body: jsonBody(
+      z
+        .object({
+          defaultPrice: Amount,
+          firstContactPrice: Amount,
+          returnDiscountBps: Bps,
+          settlement: z.enum(["instant", "on_reply"]),
+          replyWindowHours: z
+            .number()
+            .int()
+            .min(1)
+            .max(24 * 30)
+            .optional(),
+        })
+        .strict(),
+    ),
+  },
+  responses: { 200: jsonResponse(z.object({ pricing: PricingSchema }), "Saved"), ...errors(400, 401) },
+});
+
+const SenderParam = z.object({ sender: z.string().min(1).max(64).openapi({ description: "handle or user id" }) });
+
+const putAllow = createRoute({
+  method: "put",
+  path: "/allowlist/{sender}",
+  tags: tag,
+  summary: "Give a sender a discount off your default price",
+  security: bearerAuth,
+  middleware: [requireUser] as const,
+  request: { params: SenderParam, body: jsonBody(z.object({ discountBps: Bps }).strict()) },
+  responses: {
+    200: jsonResponse(
+      z.object({ entry: z.object({ sender: z.string(), handle: z.string().nullable(), discountBps: z.number() }) }),
+      "Saved",
+    ),
+    ...errors(400, 401, 404),
+  },
+});
+
+const deleteAllow = createRoute({
+  method: "delete",
+  path: "/allowlist/{sender}",
+  tags: tag,
+  summary: "Remove a sender from your allowlist",
+  security: bearerAuth,
+  middleware: [requireUser] as const,
+  request: { params: SenderParam },
+  responses: { 204: { description: "Removed" }, ...errors(401, 404) },
+});
+
+const putBlock = createRoute({
+  method: "put",
+  path: "/blocklist/{sender}",
+  tags: tag,
+  summary: "Refuse paid messages from a sender",
+  security: bearerAuth,
+  middleware: [requireUser] as const,
+  request: { params: SenderParam },
+  responses: { 204: { description: "Blocked" }, ...errors(401, 404) },
+});
+
+const deleteBlock = createRoute({
+  method: "delete",
+  path: "/blocklist/{sender}",
+  tags: tag,
+  summary: "Unblock a sender",
+  security: bearerAuth,
+  middleware: [requireUser] as const,
+  request: { params: SenderParam },
+  responses: { 204: { description: "Unblocked" }, ...errors(401, 404) },
+});
+
+async function senderId(env: Env, selector: string, self: string): Promise<{ id: string; handle: string | null }> {
+  const user = selector.startsWith("+") ? undefined : await findRecipient(env, selector);
+  if (!user) throw notFound("user_not_found", "No such user.");
+  if (user.id === self) throw new ApiError(400, "invalid_request", "That is you.");
+  return { id: user.id, handle: user.handle };
+}
+
 export const meRoutes = createRouter()
   .openapi(getMe, async (c) => {
     const [user, account] = await Promise.all([
@@ -72,6 +162,38 @@ export const meRoutes = createRouter()
     return c.json({ user: toUserJson(user), ...account, channels: [] }, 200);
   })
   .openapi(putProfile, async (c) => {
-    const user = await updateProfile(c.env, c.var.userId, c.req.valid("json"));
+    const patch = c.req.valid("json");
+    const user = await updateProfile(c.env, c.var.userId, patch);
+    // The Account keeps its handle to stamp on messages it sends and receives.
+    if (patch.handle !== undefined) await c.env.ACCOUNT.getByName(c.var.userId).setHandle(user.handle);
     return c.json({ user: toUserJson(user) }, 200);
+  })
+  .openapi(putPricing, async (c) => {
+    const p = c.req.valid("json");
+    const pricing = await c.env.ACCOUNT.getByName(c.var.userId).setPricing({
+      ...p,
+      replyWindowHours: p.replyWindowHours ?? 72,
+    });
+    return c.json({ pricing }, 200);
+  })
+  .openapi(putAllow, async (c) => {
+    const sender = await senderId(c.env, c.req.valid("param").sender, c.var.userId);
+    const { discountBps } = c.req.valid("json");
+    await c.env.ACCOUNT.getByName(c.var.userId).setAllowlist(sender.id, discountBps);
+    return c.json({ entry: { sender: sender.id, handle: sender.handle, discountBps } }, 200);
+  })
+  .openapi(deleteAllow, async (c) => {
+    const sender = await senderId(c.env, c.req.valid("param").sender, c.var.userId);
+    await c.env.ACCOUNT.getByName(c.var.userId).removeAllowlist(sender.id);
+    return c.body(null, 204);
+  })
+  .openapi(putBlock, async (c) => {
+    const sender = await senderId(c.env, c.req.valid("param").sender, c.var.userId);
+    await c.env.ACCOUNT.getByName(c.var.userId).setBlocked(sender.id, true);
+    return c.body(null, 204);
+  })
+  .openapi(deleteBlock, async (c) => {
+    const sender = await senderId(c.env, c.req.valid("param").sender, c.var.userId);
+    await c.env.ACCOUNT.getByName(c.var.userId).setBlocked(sender.id, false);
+    return c.body(null, 204);
   });

@@ -1,0 +1,112 @@
+// SQLite schema of an Account, migrated in the constructor under
+// blockConcurrencyWhile. Versions are tracked in a table (PRAGMA user_version is
+// not available to Durable Objects). Append migrations; never edit old ones.
+// Amounts are TEXT decimal strings, read into bigint.
+export const MIGRATIONS: string[] = [
+  `
+  CREATE TABLE account (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    user_id TEXT,
+    handle TEXT,
+    balance TEXT NOT NULL DEFAULT '0',
+    held TEXT NOT NULL DEFAULT '0',
+    fees TEXT NOT NULL DEFAULT '0',
+    topups TEXT NOT NULL DEFAULT '0',
+    deposits TEXT NOT NULL DEFAULT '0',
+    withdrawals TEXT NOT NULL DEFAULT '0',
+    default_price TEXT NOT NULL DEFAULT '1000000',
+    first_contact_price TEXT NOT NULL DEFAULT '1000000',
+    return_discount_bps INTEGER NOT NULL DEFAULT 0,
+    settlement TEXT NOT NULL DEFAULT 'instant',
+    reply_window_hours INTEGER NOT NULL DEFAULT 72,
+    send_bucket TEXT,
+    receive_bucket TEXT
+  );
+  INSERT INTO account (id) VALUES (1);
+
+  -- Append-only: every change of balance, held or fees, with the deltas it made.
+  CREATE TABLE ledger (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    kind TEXT NOT NULL,
+    amount TEXT NOT NULL,
+    d_balance TEXT NOT NULL,
+    d_held TEXT NOT NULL,
+    d_fees TEXT NOT NULL,
+    balance_after TEXT NOT NULL,
+    ref TEXT,
+    created_at INTEGER NOT NULL
+  );
+
+  -- Messages received. escrow_* only for on_reply settlement.
+  CREATE TABLE inbox (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    message_id TEXT NOT NULL UNIQUE,
+    sender_id TEXT NOT NULL,
+    sender_handle TEXT,
+    body TEXT NOT NULL,
+    price TEXT NOT NULL,
+    fee TEXT NOT NULL,
+    status TEXT NOT NULL,
+    request_hash TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    read_at INTEGER,
+    tx_hash TEXT,
+    in_reply_to TEXT,
+    escrow_until INTEGER,
+    escrow_state TEXT
+  );
+  CREATE INDEX inbox_escrow_open ON inbox (escrow_until) WHERE escrow_state IN ('held', 'releasing', 'refunding');
+
+  -- Messages sent; each row is also the hold on the sender's money until settled.
+  CREATE TABLE outbox (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    message_id TEXT NOT NULL UNIQUE,
+    recipient_id TEXT NOT NULL,
+    recipient_handle TEXT,
+    body TEXT NOT NULL,
+    price TEXT NOT NULL,
+    fee TEXT NOT NULL,
+    status TEXT NOT NULL,
+    request_hash TEXT NOT NULL,
+    in_reply_to TEXT,
+    hold_state TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL
+  );
+  CREATE INDEX outbox_open_holds ON outbox (created_at) WHERE hold_state = 'held';
+  CREATE INDEX outbox_reply ON outbox (in_reply_to) WHERE in_reply_to IS NOT NULL;
+
+  -- Who this user has exchanged paid messages with (drives the price rule).
+  CREATE TABLE contacts (
+    user_id TEXT PRIMARY KEY,
+    received INTEGER NOT NULL DEFAULT 0,
+    sent INTEGER NOT NULL DEFAULT 0
+  );
+  CREATE TABLE allowlist (user_id TEXT PRIMARY KEY, discount_bps INTEGER NOT NULL, created_at INTEGER NOT NULL);
+  CREATE TABLE blocklist (user_id TEXT PRIMARY KEY, created_at INTEGER NOT NULL);
+
+  -- Messages this recipient declared aborted to a sender's resolve(): never delivered later.
+  CREATE TABLE tombstones (message_id TEXT PRIMARY KEY, created_at INTEGER NOT NULL);
+
+  -- Idempotency-Key records for top-up and withdraw (sends are keyed by messageId).
+  CREATE TABLE idempotency (
+    key TEXT PRIMARY KEY,
+    request_hash TEXT NOT NULL,
+    status INTEGER NOT NULL,
+    response TEXT NOT NULL,
+    created_at INTEGER NOT NULL
+  );
+
+  -- Transactional outbox of events for the index queue (flushed in batches).
+  CREATE TABLE events (id INTEGER PRIMARY KEY AUTOINCREMENT, body TEXT NOT NULL);
+  `,
+];
+
+export function migrate(sql: SqlStorage): void {
+  sql.exec("CREATE TABLE IF NOT EXISTS _migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)");
+  const row = sql.exec<{ v: number | null }>("SELECT MAX(version) AS v FROM _migrations").one();
+  for (let v = (row.v ?? 0) + 1; v <= MIGRATIONS.length; v++) {
+    sql.exec(MIGRATIONS[v - 1]);
+    sql.exec("INSERT INTO _migrations (version, applied_at) VALUES (?, ?)", v, Date.now());
+  }
+}

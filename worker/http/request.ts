@@ -1,0 +1,32 @@
+// Request helpers shared by route files.
+import { z } from "@hono/zod-openapi";
+import { sha256Hex } from "../auth/crypto";
+import { ApiError } from "./errors";
+
+/** The Idempotency-Key header, validated (1–255 printable ASCII characters), or null. */
+export function idempotencyKey(header: string | undefined): string | null {
+  if (header === undefined) return null;
+  if (!/^[\x21-\x7e]{1,255}$/.test(header)) {
+    throw new ApiError(400, "invalid_request", "Idempotency-Key must be 1–255 printable ASCII characters.");
+  }
+  return header;
+}
+
+/** A stable fingerprint of the parameters an idempotent request is bound to. */
+export function requestHash(parts: unknown[]): Promise<string> {
+  return sha256Hex(JSON.stringify(parts));
+}
+
+export const PageQuery = z.object({
+  cursor: z
+    .string()
+    .regex(/^\d{1,15}$/, "must be a cursor from a previous page")
+    .optional(),
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+});
+
+export const cursorOf = (c: string | undefined) => (c === undefined ? null : Number(c));
+
+export const IdempotencyHeader = z.object({
+  "idempotency-key": z.string().optional().openapi({ description: "Stripe-style idempotency key" }),
+});

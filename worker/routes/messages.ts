@@ -1,0 +1,219 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { MESSAGE_ID_RE, type MessageId } from "../domain/message-id";
+import { ApiError, notFound } from "../http/errors";
+import { cursorOf, IdempotencyHeader, idempotencyKey, PageQuery } from "../http/request";
+import { Amount, bearerAuth, createRouter, errors, jsonBody, jsonResponse } from "../http/router";
+import { requireUser } from "../middleware/auth";
+import { sendMessage, sendTo } from "../send";
+
+// zod counts UTF-16 code units; the contract says characters, so count code points.
+const MessageBody = z
+  .string()
+  .refine((s) => {
+    const n = [...s].length;
+    return n >= 1 && n <= 8000;
+  }, "must be 1–8000 characters")
+  .openapi({ description: "1–8000 characters" });
+
+const Receipt = z
+  .object({
+    messageId: z.string(),
+    price: z.string(),
+    fee: z.string(),
+    total: z.string(),
+    status: z.enum(["delivered", "accepted", "escrowed"]),
+    createdAt: z.string(),
+  })
+  .openapi("SendReceipt");
+
+const InboxMessage = z
+  .object({
+    messageId: z.string(),
+    from: z.object({ id: z.string(), handle: z.string().nullable() }),
+    body: z.string(),
+    price: z.string(),
+    status: z.string(),
+    createdAt: z.string(),
+    readAt: z.string().nullable(),
+    txHash: z.string().nullable(),
+    inReplyTo: z.string().nullable(),
+  })
+  .openapi("InboxMessage");
+
+const OutboxMessage = z
+  .object({
+    messageId: z.string(),
+    to: z.object({ id: z.string(), handle: z.string().nullable() }),
+    body: z.string(),
+    price: z.string(),
+    fee: z.string(),
+    status: z.string(),
+    createdAt: z.string(),
+    inReplyTo: z.string().nullable(),
+  })
+  .openapi("OutboxMessage");
+
+const MessageParam = z.object({
+  messageId: z
+    .string()
+    .transform((s) => s.toLowerCase())
+    .refine((s) => MESSAGE_ID_RE.test(s), "must be 0x + 64 hex"),
+});
+
+const send = createRoute({
+  method: "post",
+  path: "/messages",
+  tags: ["Messages"],
+  summary: "Pay and send a message",
+  security: bearerAuth,
+  middleware: [requireUser] as const,
+  request: {
+    headers: IdempotencyHeader,
+    body: jsonBody(
+      z
+        .object({
+          to: z.string().min(1).max(64).openapi({ description: "handle, @handle or user id" }),
+          body: MessageBody,
+          maxPrice: Amount.optional(),
+        })
+        .strict(),
+    ),
+  },
+  responses: {
+    201: jsonResponse(Receipt, "Sent and paid"),
+    200: jsonResponse(Receipt, "Idempotent replay of a 201"),
+    ...errors(400, 401, 402, 403, 404, 409, 429),
+  },
+});
+
+const inbox = createRoute({
+  method: "get",
+  path: "/inbox",
+  tags: ["Messages"],
+  summary: "Your inbox, newest first",
+  security: bearerAuth,
+  middleware: [requireUser] as const,
+  request: { query: PageQuery },
+  responses: {
+    200: jsonResponse(z.object({ messages: z.array(InboxMessage), nextCursor: z.string().nullable() }), "A page"),
+    ...errors(400, 401),
+  },
+});
+
+const inboxOne = createRoute({
+  method: "get",
+  path: "/inbox/{messageId}",
+  tags: ["Messages"],
+  summary: "One message of your inbox",
+  security: bearerAuth,
+  middleware: [requireUser] as const,
+  request: { params: MessageParam },
+  responses: { 200: jsonResponse(InboxMessage, "The message"), ...errors(400, 401, 404) },
+});
+
+const read = createRoute({
+  method: "post",
+  path: "/inbox/{messageId}/read",
+  tags: ["Messages"],
+  summary: "Mark a message read",
+  security: bearerAuth,
+  middleware: [requireUser] as const,
+  request: { params: MessageParam },
+  responses: { 204: { description: "Marked read" }, ...errors(400, 401, 404) },
+});
+
+const reply = createRoute({
+  method: "post",
+  path: "/inbox/{messageId}/reply",
+  tags: ["Messages"],
+  summary: "Reply (a paid send to the original sender); releases an escrowed payment",
+  security: bearerAuth,
+  middleware: [requireUser] as const,
+  request: {
+    params: MessageParam,
+    headers: IdempotencyHeader,
+    body: jsonBody(z.object({ body: MessageBody, maxPrice: Amount.optional() }).strict()),
+  },
+  responses: {
+    201: jsonResponse(Receipt, "Sent and paid"),
+    200: jsonResponse(Receipt, "Idempotent replay of a 201"),
+    ...errors(400, 401, 402, 403, 404, 409, 429),
+  },
+});
+
+const outbox = createRoute({
+  method: "get",
+  path: "/outbox",
+  tags: ["Messages"],
+  summary: "Messages you sent, newest first, with status",
+  security: bearerAuth,
+  middleware: [requireUser] as const,
+  request: { query: PageQuery },
+  responses: {
+    200: jsonResponse(z.object({ messages: z.array(OutboxMessage), nextCursor: z.string().nullable() }), "A page"),
+    ...errors(400, 401),
+  },
+});
+
+export const messageRoutes = createRouter()
+  .openapi(send, async (c) => {
+    const { to, body, maxPrice } = c.req.valid("json");
+    if (to.startsWith("+")) throw new ApiError(400, "invalid_request", "Send to a handle or user id.");
+    const { receipt, replayed } = await sendTo(c.env, c.executionCtx, to, {
+      senderId: c.var.userId,
+      body,
+      maxPrice: maxPrice ?? null,
+      idempotencyKey: idempotencyKey(c.req.header("idempotency-key")),
+      inReplyTo: null,
+    });
+    if (replayed) {
+      c.header("Idempotent-Replayed", "true");
+      return c.json(receipt, 200);
+    }
+    return c.json(receipt, 201);
+  })
+  .openapi(inbox, async (c) => {
+    const { cursor, limit } = c.req.valid("query");
+    const p = await c.env.ACCOUNT.getByName(c.var.userId).inbox(cursorOf(cursor), limit);
+    return c.json({ messages: p.items, nextCursor: p.nextCursor }, 200);
+  })
+  .openapi(inboxOne, async (c) => {
+    const m = await c.env.ACCOUNT.getByName(c.var.userId).inboxMessage(c.req.valid("param").messageId);
+    if (!m) throw notFound("message_not_found", "No such message in your inbox.");
+    return c.json(m, 200);
+  })
+  .openapi(read, async (c) => {
+    const ok = await c.env.ACCOUNT.getByName(c.var.userId).markRead(c.req.valid("param").messageId);
+    if (!ok) throw notFound("message_not_found", "No such message in your inbox.");
+    return c.body(null, 204);
+  })
+  .openapi(reply, async (c) => {
+    const { messageId } = c.req.valid("param");
+    const original = await c.env.ACCOUNT.getByName(c.var.userId).inboxMessage(messageId);
+    if (!original) throw notFound("message_not_found", "No such message in your inbox.");
+    const { body, maxPrice } = c.req.valid("json");
+    const sent = await sendMessage(
+      c.env,
+      c.executionCtx,
+      { id: original.from.id, expectHandle: null },
+      {
+        senderId: c.var.userId,
+        body,
+        maxPrice: maxPrice ?? null,
+        idempotencyKey: idempotencyKey(c.req.header("idempotency-key")),
+        inReplyTo: messageId as MessageId,
+      },
+    );
+    if (sent === "stale_recipient") throw new Error("unreachable: no handle was expected");
+    const { receipt, replayed } = sent;
+    if (replayed) {
+      c.header("Idempotent-Replayed", "true");
+      return c.json(receipt, 200);
+    }
+    return c.json(receipt, 201);
+  })
+  .openapi(outbox, async (c) => {
+    const { cursor, limit } = c.req.valid("query");
+    const p = await c.env.ACCOUNT.getByName(c.var.userId).outbox(cursorOf(cursor), limit);
+    return c.json({ messages: p.items, nextCursor: p.nextCursor }, 200);
+  });

@@ -1,0 +1,67 @@
+// The send path as seen from the Worker: one call to the recipient's Account,
+// which debits the sender's Account itself; then, off the response path, the
+// sender settles its hold. (DESIGN.md §3, docs/architecture.md.)
+import type { SendReceipt } from "../durable-objects/account";
+import { type MessageId, messageIdFor } from "./domain/message-id";
+import { ApiError, notFound } from "./http/errors";
+import { failToError } from "./http/outcomes";
+import { requestHash } from "./http/request";
+import { resolveSendTarget, type SendTarget } from "./recipients";
+
+export interface SendInput {
+  senderId: string;
+  body: string;
+  maxPrice: string | null;
+  idempotencyKey: string | null;
+  inReplyTo: MessageId | null;
+}
+
+export interface Sent {
+  receipt: SendReceipt;
+  replayed: boolean;
+}
+
+/** Sends to a handle, @handle or user id. */
+export async function sendTo(env: Env, ctx: Pick<ExecutionContext, "waitUntil">, to: string, input: SendInput) {
+  const target = await resolveSendTarget(env, to);
+  if (!target) throw notFound("recipient_not_found", "No such recipient.");
+  const first = await sendMessage(env, ctx, target, input);
+  if (first !== "stale_recipient") return first;
+  // The cached handle moved to someone else: look it up again, once.
+  const fresh = await resolveSendTarget(env, to, true);
+  if (!fresh) throw notFound("recipient_not_found", "No such recipient.");
+  const second = await sendMessage(env, ctx, fresh, input);
+  if (second === "stale_recipient") throw new ApiError(503, "retry", "Recipient is changing; try again.");
+  return second;
+}
+
+export async function sendMessage(
+  env: Env,
+  ctx: Pick<ExecutionContext, "waitUntil">,
+  target: SendTarget,
+  input: SendInput,
+): Promise<Sent | "stale_recipient"> {
+  if (target.id === input.senderId) throw new ApiError(400, "self_send", "You cannot send to yourself.");
+  const messageId = messageIdFor(input.senderId, input.idempotencyKey ?? undefined);
+  const result = await env.ACCOUNT.getByName(target.id).receive({
+    messageId,
+    senderId: input.senderId,
+    recipientId: target.id,
+    expectHandle: target.expectHandle,
+    body: input.body,
+    maxPrice: input.maxPrice,
+    requestHash: await requestHash([target.id, input.body, input.maxPrice, input.inReplyTo]),
+    inReplyTo: input.inReplyTo,
+  });
+  if (!result.ok) {
+    if (result.code === "stale_recipient") return "stale_recipient";
+    throw failToError(result);
+  }
+  // Settling is idempotent; if this is lost the sender's alarm resolves the hold.
+  ctx.waitUntil(
+    env.ACCOUNT.getByName(input.senderId)
+      .settle(messageId, result.receipt.status)
+      .catch((err: Error) => console.warn(`settle deferred to alarm: ${err.message}`)),
+  );
+  return { receipt: result.receipt, replayed: result.replayed };
+}
