@@ -3,6 +3,14 @@
 import path from "node:path";
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-pool-workers";
 import { defineConfig } from "vitest/config";
+import { fakeProviderBindings } from "./test/fakes/credentials.ts";
+
+declare module "vitest" {
+  export interface ProvidedContext {
+    /** Base URL of the fake OAuth/SMS/email provider started by test/fakes/global-setup.mjs. */
+    fakeProviderUrl: string;
+  }
+}
 
 // Test-only secrets (the pool does not read .dev.vars, and CI has none).
 export const TEST_SECRETS = {
@@ -16,16 +24,22 @@ export default defineConfig(async () => {
   const migrations = await readD1Migrations(path.join(import.meta.dirname, "migrations"));
   return {
     plugins: [
-      cloudflareTest({
+      cloudflareTest(({ inject }) => ({
         wrangler: { configPath: "./wrangler.toml" },
         miniflare: {
-          bindings: { ...TEST_SECRETS, TEST_MIGRATIONS: migrations },
+          bindings: {
+            ...TEST_SECRETS,
+            TEST_MIGRATIONS: migrations,
+            // OAuth, SMS and email providers: real HTTP to a local fake (test/fakes/).
+            ...fakeProviderBindings(inject("fakeProviderUrl")),
+          },
         },
-      }),
+      })),
     ],
     test: {
       include: ["test/**/*.test.ts", "durable-objects/**/*.test.ts"],
       setupFiles: ["./test/apply-migrations.ts"],
+      globalSetup: ["./test/fakes/global-setup.mjs"],
       testTimeout: 20_000,
     },
   };

@@ -531,10 +531,10 @@ export class Account extends DurableObject<Env> {
   async settle(messageId: string, status: string): Promise<void> {
     if (this.faults.has("settle:throw")) throw new Error("fault: settle:throw");
     const row = this.sql.exec("SELECT * FROM outbox WHERE message_id = ?", messageId).toArray()[0];
-    if (!row || row.hold_state !== "held") return;
+    if (row?.hold_state !== "held") return;
     const price = big(row.price);
     const fee = big(row.fee);
-    this.commit((tx) => {
+    const released = this.commit((tx) => {
       this.sql.exec(
         "UPDATE outbox SET hold_state = 'settled', status = ?, updated_at = ? WHERE message_id = ?",
         status,
@@ -545,9 +545,9 @@ export class Account extends DurableObject<Env> {
       tx.entry("fee", fee, { held: -fee }, messageId);
       // A delivered reply releases the escrowed payment of the message it answers,
       // if it was sent within that message's reply window.
-      if (row.in_reply_to) this.releaseEscrow(tx, row.in_reply_to as string, row.created_at as number);
+      return row.in_reply_to ? this.releaseEscrow(tx, row.in_reply_to as string, row.created_at as number) : false;
     });
-    if (row.in_reply_to) this.ensureAlarm(Date.now()); // tell the original sender soon
+    if (released) this.ensureAlarm(Date.now()); // tell the original sender soon
   }
 
   /** The sender asks whether a held message arrived. Writes a tombstone when it did not. */
@@ -613,7 +613,7 @@ export class Account extends DurableObject<Env> {
   /** The recipient never took the message: give the sender back price + fee. */
   private releaseHold(messageId: string): void {
     const row = this.sql.exec("SELECT * FROM outbox WHERE message_id = ?", messageId).toArray()[0];
-    if (!row || row.hold_state !== "held") return;
+    if (row?.hold_state !== "held") return;
     const total = big(row.price) + big(row.fee);
     this.commit((tx) => {
       this.sql.exec(
@@ -625,15 +625,17 @@ export class Account extends DurableObject<Env> {
     });
   }
 
-  private releaseEscrow(tx: Tx, messageId: string, replySentAt: number): void {
+  /** Pays an escrow out to this recipient if the reply came within the window; true if it did. */
+  private releaseEscrow(tx: Tx, messageId: string, replySentAt: number): boolean {
     const row = this.sql
       .exec("SELECT price, escrow_until FROM inbox WHERE message_id = ? AND escrow_state = 'held'", messageId)
       .toArray()[0];
-    if (!row || replySentAt > (row.escrow_until as number)) return;
+    if (!row || replySentAt > (row.escrow_until as number)) return false;
     const price = big(row.price);
     this.sql.exec("UPDATE inbox SET escrow_state = 'releasing', status = 'released' WHERE message_id = ?", messageId);
     tx.entry("release", price, { held: -price, balance: price }, messageId);
     this.updateMessageEvent(tx, messageId, "released");
+    return true;
   }
 
   /** Escrows past their window (and with no reply in flight) start refunding. */

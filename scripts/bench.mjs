@@ -74,9 +74,8 @@ async function recipient(prefix) {
 
 function run(title, opts) {
   return new Promise((resolve, reject) => {
-    const instance = autocannon(
-      { url: BASE, connections: CONNECTIONS, duration: DURATION, ...opts },
-      (err, result) => (err ? reject(err) : resolve(result)),
+    const instance = autocannon({ url: BASE, connections: CONNECTIONS, duration: DURATION, ...opts }, (err, result) =>
+      err ? reject(err) : resolve(result),
     );
     void instance;
     void title;
@@ -118,7 +117,8 @@ function rssOfServer() {
   try {
     const out = execSync("ps -eo rss,args", { encoding: "utf8" });
     let kb = 0;
-    for (const line of out.split("\n")) if (/workerd|wrangler/.test(line) && !/ps -eo/.test(line)) kb += Number.parseInt(line, 10) || 0;
+    for (const line of out.split("\n"))
+      if (/workerd|wrangler/.test(line) && !/ps -eo/.test(line)) kb += Number.parseInt(line, 10) || 0;
     return `${Math.round(kb / 1024)} MiB`;
   } catch {
     return "n/a";
@@ -143,9 +143,12 @@ try {
   const sendRun = run("send", {
     requests: sendRequests(senders, () => recipients[Math.floor(Math.random() * recipients.length)].handle),
   });
-  setTimeout(() => {
-    rss = rssOfServer();
-  }, (DURATION * 1000) / 2);
+  setTimeout(
+    () => {
+      rss = rssOfServer();
+    },
+    (DURATION * 1000) / 2,
+  );
   const send = summarize("POST /v1/messages", await sendRun);
   rows.push(send);
 
@@ -156,16 +159,25 @@ try {
   await run("preload", { amount: PRELOAD, requests: sendRequests(senders, () => big.handle) });
   const bigMe = await call("GET", "/v1/inbox?limit=1", { token: big.token });
   void bigMe;
-  const sendBig = summarize(`POST /v1/messages → inbox of ${PRELOAD}`, await run("sendBig", {
-    requests: sendRequests(senders, () => big.handle),
-  }));
+  const sendBig = summarize(
+    `POST /v1/messages → inbox of ${PRELOAD}`,
+    await run("sendBig", {
+      requests: sendRequests(senders, () => big.handle),
+    }),
+  );
   rows.push(sendBig);
-  const pageFresh = summarize("GET /v1/inbox (fresh inbox)", await run("pageFresh", {
-    requests: [{ method: "GET", path: "/v1/inbox?limit=50", headers: { authorization: `Bearer ${fresh.token}` } }],
-  }));
-  const pageBig = summarize(`GET /v1/inbox (inbox of ${PRELOAD}+)`, await run("pageBig", {
-    requests: [{ method: "GET", path: "/v1/inbox?limit=50", headers: { authorization: `Bearer ${big.token}` } }],
-  }));
+  const pageFresh = summarize(
+    "GET /v1/inbox (fresh inbox)",
+    await run("pageFresh", {
+      requests: [{ method: "GET", path: "/v1/inbox?limit=50", headers: { authorization: `Bearer ${fresh.token}` } }],
+    }),
+  );
+  const pageBig = summarize(
+    `GET /v1/inbox (inbox of ${PRELOAD}+)`,
+    await run("pageBig", {
+      requests: [{ method: "GET", path: "/v1/inbox?limit=50", headers: { authorization: `Bearer ${big.token}` } }],
+    }),
+  );
   rows.push(pageFresh, pageBig);
 
   console.table(rows);
@@ -173,7 +185,9 @@ try {
   console.log(`server RSS under send load (workerd + wrangler): ${rss}`);
   console.log(`send rate, inbox of ${PRELOAD} vs fresh recipients: ${(sendBig["2xx/s"] / send["2xx/s"]).toFixed(2)}`);
   console.log(`inbox page rate, inbox of ${PRELOAD} vs fresh: ${(pageBig["2xx/s"] / pageFresh["2xx/s"]).toFixed(2)}`);
-  console.log(`send p99 ${send["p99 ms"]} ms at ${CONNECTIONS} connections; non-2xx from funded senders: ${send.non2xx + sendBig.non2xx}`);
+  console.log(
+    `send p99 ${send["p99 ms"]} ms at ${CONNECTIONS} connections; non-2xx from funded senders: ${send.non2xx + sendBig.non2xx}`,
+  );
   console.log(`ratio (successful sends/s) / (health req/s): ${(send["2xx/s"] / health["2xx/s"]).toFixed(2)}`);
 } finally {
   if (child) process.kill(-child.pid, "SIGTERM");

@@ -6,7 +6,12 @@ import { api } from "./helpers";
 import { funded, send, setPricing, settled } from "./send-helpers";
 
 describe("price rule (pure)", () => {
-  const policy = { ...DEFAULT_POLICY, defaultPrice: 1_000_000n, firstContactPrice: 5_000_000n, returnDiscountBps: 2500 };
+  const policy = {
+    ...DEFAULT_POLICY,
+    defaultPrice: 1_000_000n,
+    firstContactPrice: 5_000_000n,
+    returnDiscountBps: 2500,
+  };
   const rel = { allowlistBps: null, hasSentBefore: true, recipientHasSent: false };
 
   it("picks allowlist over everything, then first contact, then return discount, then default", () => {
@@ -18,7 +23,10 @@ describe("price rule (pure)", () => {
       price: 5_000_000n,
       reason: "first_contact",
     });
-    expect(priceFor(policy, { ...rel, recipientHasSent: true })).toEqual({ price: 750_000n, reason: "return_discount" });
+    expect(priceFor(policy, { ...rel, recipientHasSent: true })).toEqual({
+      price: 750_000n,
+      reason: "return_discount",
+    });
     expect(priceFor(policy, rel)).toEqual({ price: 1_000_000n, reason: "default" });
   });
 

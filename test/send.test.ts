@@ -301,9 +301,9 @@ describe("payments", () => {
       expect(r.status, String(amount)).toBe(400);
     }
     for (let i = 0; i < 5; i++) {
-      expect((await api("POST", "/v1/payments/topup", { token: alice.accessToken, body: { amount: "100" } })).status).toBe(
-        200,
-      );
+      expect(
+        (await api("POST", "/v1/payments/topup", { token: alice.accessToken, body: { amount: "100" } })).status,
+      ).toBe(200);
     }
     const tooMuch = await api("POST", "/v1/payments/withdraw", { token: alice.accessToken, body: { amount: "501" } });
     expect(tooMuch.status).toBe(402);

@@ -8,8 +8,16 @@ import { renderDocs } from "./http/docs";
 import { ApiError } from "./http/errors";
 import { createRouter } from "./http/router";
 import { authRoutes } from "./routes/auth";
+import { devRoutes } from "./routes/dev";
 import { healthRoutes } from "./routes/health";
 import { meRoutes } from "./routes/me";
+import { messageRoutes } from "./routes/messages";
+import { oauthRoutes } from "./routes/oauth";
+import { opsRoutes } from "./routes/ops";
+import { passkeyRoutes } from "./routes/passkeys";
+import { paymentRoutes } from "./routes/payments";
+import { recipientRoutes } from "./routes/recipients";
+import { verifyRoutes } from "./routes/verify";
 
 import { VERSION } from "./version";
 
@@ -40,7 +48,18 @@ app.use("*", async (c, next) =>
   })(c, next),
 );
 
-const routes = app.route("/", healthRoutes).route("/v1/auth", authRoutes).route("/v1/me", meRoutes);
+const routes = app
+  .route("/", healthRoutes)
+  .route("/v1/auth", authRoutes)
+  .route("/v1/auth/passkey", passkeyRoutes)
+  .route("/v1/auth/oauth", oauthRoutes)
+  .route("/v1/verify", verifyRoutes)
+  .route("/v1/dev", devRoutes)
+  .route("/v1/me", meRoutes)
+  .route("/v1", recipientRoutes)
+  .route("/v1", messageRoutes)
+  .route("/v1/payments", paymentRoutes)
+  .route("/v1/ops", opsRoutes);
 
 app.doc31("/openapi.json", {
   openapi: "3.1.0",

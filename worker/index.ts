@@ -1,9 +1,16 @@
 // Worker entry: HTTP (Hono), queue consumers and the cron indexer; exports the
 // Durable Object classes wrangler binds.
 import app from "./app";
+import { consumeIndexBatch, type IndexMessage } from "./queues/index-consumer";
 
 export { Account } from "../durable-objects/account";
+export { RateLimiter } from "../durable-objects/rate-limiter";
 
 export default {
   fetch: app.fetch,
-} satisfies ExportedHandler<Env>;
+  async queue(batch, env) {
+    if (batch.queue === "index") return consumeIndexBatch(batch as MessageBatch<IndexMessage>, env);
+    // deliveries (notification rails) and the dead-letter queues are consumed once those rails exist.
+    batch.ackAll();
+  },
+} satisfies ExportedHandler<Env, unknown>;

@@ -6,5 +6,14 @@ declare namespace Cloudflare {
     ADMIN_TOKEN: string;
     PII_KEY: string;
     OTP_HMAC_KEY: string;
+    // Optional: only needed when the feature that uses them is turned on.
+    /** The PII key before the last rotation (version PII_KEY_VERSION − 1), kept until rows are re-encrypted. */
+    PII_KEY_PREVIOUS?: string;
+    GOOGLE_CLIENT_SECRET?: string;
+    GITHUB_CLIENT_SECRET?: string;
+    /** Twilio auth token (OTP_PROVIDER=http, phone codes). */
+    TWILIO_AUTH_TOKEN?: string;
+    /** SendGrid API key (OTP_PROVIDER=http, email codes). */
+    SENDGRID_API_KEY?: string;
   }
 }

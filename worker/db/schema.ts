@@ -32,11 +32,15 @@ export const authChallenges = sqliteTable(
   "auth_challenges",
   {
     id: text("id").primaryKey(),
-    kind: text("kind", { enum: ["siwe", "passkey_register", "passkey_login", "oauth"] }).notNull(),
+    kind: text("kind", {
+      enum: ["siwe", "passkey_register", "passkey_login", "oauth", "oauth_exchange"],
+    }).notNull(),
     /** What the challenge is bound to: the address for SIWE, the user for passkey registration. */
     subject: text("subject"),
     /** SHA-256 of the exact message issued, so an altered message is refused. */
     payloadHash: text("payload_hash"),
+    /** Server-side JSON the challenge carries (passkey user id, OAuth provider + PKCE verifier); never sent out. */
+    payload: text("payload"),
     expiresAt: integer("expires_at").notNull(),
     usedAt: integer("used_at"),
     createdAt: integer("created_at").notNull().default(now),
@@ -134,3 +138,84 @@ export const accountTotals = sqliteTable("account_totals", {
   withdrawals: text("withdrawals").notNull(),
   updatedAt: integer("updated_at").notNull(),
 });
+
+// ── Identity (passkeys, social sign-in, OTP verification). Phone numbers and
+// emails are never stored in clear: AES-GCM ciphertext (key_version says which
+// PII key) plus an HMAC blind index for exact lookup. See worker/identity/pii.ts.
+
+/** A user's verified email / phone (one per channel). A target belongs to at most one user. */
+export const userContacts = sqliteTable(
+  "user_contacts",
+  {
+    userId: text("user_id")
+      .notNull()
+      .references(() => users.id),
+    channel: text("channel", { enum: ["email", "phone"] }).notNull(),
+    /** base64url AES-GCM ciphertext of the normalized target. */
+    ciphertext: text("ciphertext").notNull(),
+    iv: text("iv").notNull(),
+    keyVersion: integer("key_version").notNull(),
+    /** hex HMAC-SHA256 of `channel:target` under the blind-index key of key_version. */
+    blindIndex: text("blind_index").notNull(),
+    verifiedAt: integer("verified_at").notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.userId, t.channel] }),
+    uniqueIndex("user_contacts_blind_index").on(t.channel, t.blindIndex),
+  ],
+);
+
+/** Social identities (Google, GitHub). One identity never belongs to two users. */
+export const oauthIdentities = sqliteTable(
+  "oauth_identities",
+  {
+    provider: text("provider").notNull(),
+    /** The provider's stable user id (Google `sub`, GitHub numeric id). */
+    subject: text("subject").notNull(),
+    userId: text("user_id")
+      .notNull()
+      .references(() => users.id),
+    createdAt: integer("created_at").notNull().default(now),
+    lastUsedAt: integer("last_used_at"),
+  },
+  (t) => [primaryKey({ columns: [t.provider, t.subject] }), index("oauth_identities_user").on(t.userId)],
+);
+
+/** One-time codes sent to an email or phone. The code is stored only as an HMAC. */
+export const verifications = sqliteTable(
+  "verifications",
+  {
+    id: text("id").primaryKey(),
+    userId: text("user_id")
+      .notNull()
+      .references(() => users.id),
+    channel: text("channel", { enum: ["email", "phone"] }).notNull(),
+    targetBlindIndex: text("target_blind_index").notNull(),
+    targetCiphertext: text("target_ciphertext").notNull(),
+    targetIv: text("target_iv").notNull(),
+    keyVersion: integer("key_version").notNull(),
+    codeHmac: text("code_hmac").notNull(),
+    expiresAt: integer("expires_at").notNull(),
+    attempts: integer("attempts").notNull().default(0),
+    createdAt: integer("created_at").notNull().default(now),
+    consumedAt: integer("consumed_at"),
+  },
+  (t) => [index("verifications_user").on(t.userId), index("verifications_expires").on(t.expiresAt)],
+);
+
+/**
+ * Development only: what the `dev` OTP provider "sent" (read at GET /v1/dev/outbox).
+ * It stands in for the SMS/email provider, so it holds targets in clear; nothing
+ * writes here unless OTP_PROVIDER=dev and ENVIRONMENT=development.
+ */
+export const devOutbox = sqliteTable(
+  "dev_outbox",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    to: text("to").notNull(),
+    channel: text("channel").notNull(),
+    text: text("text").notNull(),
+    createdAt: integer("created_at").notNull(),
+  },
+  (t) => [index("dev_outbox_to").on(t.to)],
+);

@@ -5,6 +5,7 @@ import { createChallenge, type SiweContext, verifyChallenge } from "../auth/siwe
 import { config } from "../config";
 import { ApiError, unauthorized } from "../http/errors";
 import { bearerAuth, createRouter, errors, jsonBody, jsonResponse } from "../http/router";
+import { identityConfig } from "../identity/config";
 import { requireUser } from "../middleware/auth";
 import { findUser, toUserJson, upsertWalletUser } from "../users";
 import { SessionSchema } from "./schemas";
@@ -79,7 +80,11 @@ const logoutRoute = createRoute({
 });
 
 export const authRoutes = createRouter()
-  .openapi(providers, (c) => c.json({ methods: ["siwe"] }, 200))
+  .openapi(providers, (c) => {
+    // Social providers are listed only when their client id and secret are configured.
+    const oauth = Object.keys(identityConfig(c.env).oauth).map((p) => `oauth:${p}`);
+    return c.json({ methods: ["siwe", "passkey", ...oauth] }, 200);
+  })
   .openapi(siweChallenge, async (c) => {
     const { address } = c.req.valid("json");
     const message = await createChallenge(c.env, siweContext(c.env, c.req.url), address as `0x${string}`);

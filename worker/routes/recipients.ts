@@ -4,6 +4,7 @@ import { db } from "../db/client";
 import { users } from "../db/schema";
 import { notFound } from "../http/errors";
 import { createRouter, errors, jsonResponse } from "../http/router";
+import { limitAnonymousLookups } from "../identity/rate-limit";
 import { optionalUser } from "../middleware/auth";
 import { findRecipient } from "../recipients";
 import { PricingSchema } from "./me";
@@ -33,7 +34,8 @@ const getRecipient = createRoute({
   path: "/recipients/{selector}",
   tags: tag,
   summary: "Find a recipient by @handle, handle or E.164 phone; signed in, with your quote",
-  middleware: [optionalUser] as const,
+  // Anonymous lookups are rate limited per IP so the phone directory cannot be enumerated.
+  middleware: [limitAnonymousLookups, optionalUser] as const,
   request: { params: z.object({ selector: z.string().min(1).max(64) }) },
   responses: { 200: jsonResponse(Recipient, "The recipient"), ...errors(401, 404, 429) },
 });

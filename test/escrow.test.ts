@@ -1,0 +1,140 @@
+import { env, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+import type { Account } from "../durable-objects/account";
+import { api } from "./helpers";
+import { funded, send, setPricing, settled, totals, type User } from "./send-helpers";
+
+const stub = (u: User) => env.ACCOUNT.getByName(u.user.id);
+
+/** Moves a recipient's escrow windows into the past, as if the hours had passed. */
+async function expireWindows(u: User) {
+  await runInDurableObject(stub(u), (instance: Account, state) => {
+    void instance;
+    state.storage.sql.exec("UPDATE inbox SET escrow_until = ? WHERE escrow_state = 'held'", Date.now() - 1);
+  });
+}
+
+async function outboxStatus(u: User, messageId: string): Promise<string> {
+  const r = await api("GET", "/v1/outbox", { token: u.accessToken });
+  return r.body.messages.find((m: { messageId: string }) => m.messageId === messageId)?.status;
+}
+
+/** Runs the Account's alarm by hand (if one is set) and waits for its effects to show. */
+async function untilStatus(u: User, other: User, messageId: string, status: string) {
+  for (let i = 0; i < 50; i++) {
+    if ((await outboxStatus(u, messageId)) === status) return;
+    await runDurableObjectAlarm(stub(other));
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  throw new Error(`status never became ${status}`);
+}
+
+describe("escrow (settlement: on_reply)", () => {
+  it("holds the price until the recipient replies, then releases it to them", async () => {
+    const alice = await funded("10000000", "ea");
+    const bob = await funded("5000000", "eb");
+    await setPricing(bob, { defaultPrice: "2000000", firstContactPrice: "2000000", settlement: "on_reply" });
+
+    const sent = await send(alice, bob, "please reply");
+    expect(sent.status).toBe(201);
+    expect(sent.body).toMatchObject({ status: "escrowed", price: "2000000", fee: "50000", total: "2050000" });
+    await settled(alice);
+    expect(await totals(alice)).toMatchObject({ balance: "7950000", held: "0" });
+    expect(await totals(bob)).toMatchObject({ balance: "5000000", held: "2000000", fees: "50000" });
+    const bobMe = await api("GET", "/v1/me", { token: bob.accessToken });
+    expect(bobMe.body).toMatchObject({ balance: "5000000", held: "2000000" });
+    const inbox = await api("GET", `/v1/inbox/${sent.body.messageId}`, { token: bob.accessToken });
+    expect(inbox.body.status).toBe("escrowed");
+
+    // The reply is an ordinary paid send to Alice (her default pricing: 1 USDC + fee).
+    const reply = await api("POST", `/v1/inbox/${sent.body.messageId}/reply`, {
+      token: bob.accessToken,
+      body: { body: "here you go" },
+    });
+    expect(reply.status).toBe(201);
+    expect(reply.body).toMatchObject({ price: "1000000", status: "delivered" });
+    await settled(bob);
+    // Bob paid 1.025 for the reply and received the 2.0 held for him.
+    expect(await totals(bob)).toMatchObject({ balance: `${5_000_000 - 1_025_000 + 2_000_000}`, held: "0" });
+    expect((await api("GET", `/v1/inbox/${sent.body.messageId}`, { token: bob.accessToken })).body.status).toBe(
+      "released",
+    );
+    const aliceInbox = await api("GET", "/v1/inbox", { token: alice.accessToken });
+    expect(aliceInbox.body.messages[0]).toMatchObject({ body: "here you go", inReplyTo: sent.body.messageId });
+    await untilStatus(alice, bob, sent.body.messageId, "released");
+
+    // Expiry later changes nothing: the escrow is closed.
+    await expireWindows(bob);
+    await runDurableObjectAlarm(stub(bob));
+    expect((await totals(alice)).balance).toBe(`${7_950_000 + 1_000_000}`);
+  });
+
+  it("refunds the price to the sender when the window passes without a reply (the fee is final)", async () => {
+    const alice = await funded("10000000", "xa");
+    const bob = await funded("0", "xb");
+    await setPricing(bob, { settlement: "on_reply", replyWindowHours: 1 });
+    const sent = await send(alice, bob, "ignored");
+    await settled(alice);
+    expect(await totals(bob)).toMatchObject({ held: "1000000", balance: "0" });
+
+    await expireWindows(bob);
+    expect(await runDurableObjectAlarm(stub(bob))).toBe(true);
+    await untilStatus(alice, bob, sent.body.messageId, "refunded");
+    expect(await totals(alice)).toMatchObject({ balance: `${10_000_000 - 25_000}`, held: "0" });
+    expect(await totals(bob)).toMatchObject({ balance: "0", held: "0", fees: "25000" });
+    expect((await api("GET", `/v1/inbox/${sent.body.messageId}`, { token: bob.accessToken })).body.status).toBe(
+      "refunded",
+    );
+    const ledger = await api("GET", "/v1/payments/ledger", { token: alice.accessToken });
+    expect(ledger.body.entries[0]).toMatchObject({ kind: "refund", amount: "1000000", ref: sent.body.messageId });
+
+    // A reply after the refund pays Alice normally and releases nothing.
+    const late = await api("POST", `/v1/inbox/${sent.body.messageId}/reply`, {
+      token: bob.accessToken,
+      body: { body: "sorry, late" },
+    });
+    expect(late.status).toBe(402); // Bob has no funds of his own: the refunded escrow is not his
+  });
+
+  it("does not release an escrow for a reply sent after the window", async () => {
+    const alice = await funded("10000000", "la");
+    const bob = await funded("5000000", "lb");
+    await setPricing(bob, { settlement: "on_reply", replyWindowHours: 1 });
+    const sent = await send(alice, bob, "hello");
+    await settled(alice);
+    await expireWindows(bob);
+    // Reply before the alarm has run: too late all the same.
+    const reply = await api("POST", `/v1/inbox/${sent.body.messageId}/reply`, {
+      token: bob.accessToken,
+      body: { body: "late" },
+    });
+    expect(reply.status).toBe(201);
+    await settled(bob);
+    expect(await totals(bob)).toMatchObject({ held: "1000000" });
+    await runDurableObjectAlarm(stub(bob));
+    await untilStatus(alice, bob, sent.body.messageId, "refunded");
+    expect(await totals(bob)).toMatchObject({ held: "0", balance: `${5_000_000 - 1_025_000}` });
+  });
+
+  it("keeps retrying the refund notice until the sender's Account takes it", async () => {
+    const alice = await funded("10000000", "ra");
+    const bob = await funded("0", "rb");
+    await setPricing(bob, { settlement: "on_reply", replyWindowHours: 1 });
+    const sent = await send(alice, bob, "hello");
+    await settled(alice);
+    await runInDurableObject(stub(alice), (instance: Account) => {
+      instance.faults.add("escrow_outcome:throw");
+    });
+    await expireWindows(bob);
+    await runDurableObjectAlarm(stub(bob));
+    // The notice failed: Bob still holds the money, Alice has not been credited.
+    expect(await totals(bob)).toMatchObject({ held: "1000000" });
+    expect((await totals(alice)).balance).toBe(`${10_000_000 - 1_025_000}`);
+    await runInDurableObject(stub(alice), (instance: Account) => {
+      instance.faults.clear();
+    });
+    await untilStatus(alice, bob, sent.body.messageId, "refunded");
+    expect(await totals(bob)).toMatchObject({ held: "0" });
+    expect((await totals(alice)).balance).toBe(`${10_000_000 - 25_000}`);
+  });
+});
