@@ -100,6 +100,8 @@ export const MIGRATIONS: string[] = [
   -- Transactional outbox of events for the index queue (flushed in batches).
   CREATE TABLE events (id INTEGER PRIMARY KEY AUTOINCREMENT, body TEXT NOT NULL);
   `,
+  // v2: ledger entries reach the index queue straight from the ledger table.
+  `ALTER TABLE account ADD COLUMN flushed_ledger_id INTEGER NOT NULL DEFAULT 0;`,
 ];
 
 export function migrate(sql: SqlStorage): void {

@@ -25,6 +25,10 @@ export const HOLD_RESOLVE_AFTER_MS = 30_000;
 /** Retry delay for work that failed (queue flush, escrow notifications). */
 const RETRY_MS = 5_000;
 const EVENTS_PER_QUEUE_MESSAGE = 100;
+/** How long committed events wait to be sent to the index queue together. */
+const FLUSH_DELAY_MS = 1_000;
+/** If the object is evicted before its flush timer fires, the alarm flushes. */
+const FLUSH_BACKSTOP_MS = 60_000;
 
 export type LedgerKind = "topup" | "send" | "receive" | "fee" | "hold" | "release" | "refund" | "withdraw" | "deposit";
 
@@ -205,6 +209,7 @@ export class Account extends DurableObject<Env> {
   private readonly inFlight = new Set<string>();
   private flushing: Promise<void> | null = null;
   private flushAgain = false;
+  private flushTimer: ReturnType<typeof setTimeout> | null = null;
   private alarmAt: number | null = null;
   /** Test-only fault injection; empty in production. */
   readonly faults = new Set<Fault>();
@@ -240,7 +245,9 @@ export class Account extends DurableObject<Env> {
 
   /** The price this recipient asks of `senderId` right now. */
   async quoteFor(senderId: string | null): Promise<{ pricing: PricingJson; quote: Quote | null }> {
-    const q = senderId ? quote(this.s.policy, this.relation(senderId), config(this.env).feeBps) : null;
+    const q = senderId
+      ? quote(this.s.policy, this.lookupSender(senderId, null).relation, config(this.env).feeBps)
+      : null;
     return { pricing: pricingToJson(this.s.policy), quote: q };
   }
 
@@ -378,14 +385,11 @@ export class Account extends DurableObject<Env> {
     }
     if (req.expectHandle !== null && req.expectHandle !== this.s.handle) return { ok: false, code: "stale_recipient" };
     if (this.inFlight.has(req.messageId)) return { ok: false, code: "idempotency_in_progress" };
-    if (this.sql.exec("SELECT 1 FROM tombstones WHERE message_id = ?", req.messageId).toArray().length) {
-      return { ok: false, code: "message_aborted" };
-    }
-    if (this.sql.exec("SELECT 1 FROM blocklist WHERE user_id = ?", req.senderId).toArray().length) {
-      return { ok: false, code: "sender_blocked" };
-    }
+    const known = this.lookupSender(req.senderId, req.messageId);
+    if (known.tombstoned) return { ok: false, code: "message_aborted" };
+    if (known.blocked) return { ok: false, code: "sender_blocked" };
     const cfg = config(this.env);
-    const q = quote(this.s.policy, this.relation(req.senderId), cfg.feeBps);
+    const q = quote(this.s.policy, known.relation, cfg.feeBps);
     if (req.maxPrice !== null && q.price > BigInt(req.maxPrice)) {
       return { ok: false, code: "price_above_max", price: `${q.price}` };
     }
@@ -697,7 +701,9 @@ export class Account extends DurableObject<Env> {
     const pendingNotices = this.sql
       .exec("SELECT 1 FROM inbox WHERE escrow_state IN ('releasing', 'refunding') LIMIT 1")
       .toArray().length;
-    const pendingEvents = this.sql.exec("SELECT 1 FROM events LIMIT 1").toArray().length;
+    const pendingEvents =
+      this.sql.exec("SELECT 1 FROM events LIMIT 1").toArray().length ||
+      this.sql.exec("SELECT 1 FROM ledger WHERE id > (SELECT flushed_ledger_id FROM account) LIMIT 1").toArray().length;
     if (pendingNotices || pendingEvents) next.push(now + RETRY_MS);
     if (next.length) this.ensureAlarm(Math.min(...next));
   }
@@ -709,6 +715,21 @@ export class Account extends DurableObject<Env> {
   }
 
   // ── index queue: transactional outbox flushed in batches ────────────────────
+
+  /**
+   * Batches events: the first commit after a flush starts a timer, and everything
+   * committed before it fires goes to the queue together (queue sends are the
+   * costliest thing a send would otherwise do). The alarm is the backstop if the
+   * object is evicted before the timer fires.
+   */
+  private scheduleFlush(): void {
+    if (this.flushTimer !== null) return;
+    this.ensureAlarm(Date.now() + FLUSH_BACKSTOP_MS);
+    this.flushTimer = setTimeout(() => {
+      this.flushTimer = null;
+      void this.flush();
+    }, FLUSH_DELAY_MS);
+  }
 
   /** Sends pending events to the index queue; concurrent callers share one run. */
   flush(): Promise<void> {
@@ -730,12 +751,33 @@ export class Account extends DurableObject<Env> {
   }
 
   private async flushLoop(): Promise<void> {
+    const accountId = this.userId();
     for (;;) {
+      // Ledger entries are read straight from the ledger (no copy in `events`);
+      // `flushed_ledger_id` is how far the queue has them.
+      const cursor = this.sql.exec<{ c: number }>("SELECT flushed_ledger_id AS c FROM account WHERE id = 1").one().c;
+      const ledger = this.sql
+        .exec(
+          "SELECT id, kind, amount, balance_after, ref, created_at FROM ledger WHERE id > ? ORDER BY id LIMIT ?",
+          cursor,
+          EVENTS_PER_QUEUE_MESSAGE,
+        )
+        .toArray();
       const rows = this.sql
         .exec<{ id: number; body: string }>("SELECT id, body FROM events ORDER BY id LIMIT ?", EVENTS_PER_QUEUE_MESSAGE)
         .toArray();
-      if (rows.length === 0) return;
-      const events: IndexEvent[] = rows.map((r) => JSON.parse(r.body));
+      if (rows.length === 0 && ledger.length === 0) return;
+      const events: IndexEvent[] = ledger.map((r) => ({
+        t: "ledger",
+        accountId,
+        entryId: r.id as number,
+        kind: r.kind as LedgerKind,
+        amount: r.amount as string,
+        balanceAfter: r.balance_after as string,
+        ref: r.ref as string | null,
+        createdAt: r.created_at as number,
+      }));
+      for (const r of rows) events.push(JSON.parse(r.body));
       events.push(this.totalsEvent());
       try {
         await this.env.INDEX.send({ events }, { contentType: "json" });
@@ -744,7 +786,9 @@ export class Account extends DurableObject<Env> {
         this.ensureAlarm(Date.now() + RETRY_MS);
         return;
       }
-      this.sql.exec("DELETE FROM events WHERE id <= ?", rows[rows.length - 1].id);
+      if (rows.length) this.sql.exec("DELETE FROM events WHERE id <= ?", rows[rows.length - 1].id);
+      if (ledger.length)
+        this.sql.exec("UPDATE account SET flushed_ledger_id = ? WHERE id = 1", ledger[ledger.length - 1].id);
     }
   }
 
@@ -772,14 +816,31 @@ export class Account extends DurableObject<Env> {
     return name;
   }
 
-  private relation(senderId: string): SenderRelation {
-    const contact = this.sql.exec("SELECT received, sent FROM contacts WHERE user_id = ?", senderId).toArray()[0];
-    const allow = this.sql.exec("SELECT discount_bps FROM allowlist WHERE user_id = ?", senderId).toArray()[0];
-    return {
-      allowlistBps: allow ? (allow.discount_bps as number) : null,
-      hasSentBefore: contact?.received === 1,
-      recipientHasSent: contact?.sent === 1,
+  /** What this recipient knows about a sender, in one query. */
+  private lookupSender(senderId: string, messageId: string | null) {
+    const r = this.sql
+      .exec<{
+        tomb: number | null;
+        blocked: number | null;
+        received: number | null;
+        sent: number | null;
+        allow: number | null;
+      }>(
+        `SELECT (SELECT 1 FROM tombstones WHERE message_id = ?1) AS tomb,
+                (SELECT 1 FROM blocklist WHERE user_id = ?2) AS blocked,
+                (SELECT received FROM contacts WHERE user_id = ?2) AS received,
+                (SELECT sent FROM contacts WHERE user_id = ?2) AS sent,
+                (SELECT discount_bps FROM allowlist WHERE user_id = ?2) AS allow`,
+        messageId,
+        senderId,
+      )
+      .one();
+    const relation: SenderRelation = {
+      allowlistBps: r.allow,
+      hasSentBefore: r.received === 1,
+      recipientHasSent: r.sent === 1,
     };
+    return { tombstoned: r.tomb === 1, blocked: r.blocked === 1, relation };
   }
 
   /** Takes a rate-limit token (persisted with the next commit), or says how long to wait. */
@@ -816,7 +877,6 @@ export class Account extends DurableObject<Env> {
    */
   private commit<T>(body: (tx: Tx) => T): T {
     const draft: State = { ...this.s };
-    const userId = this.userId();
     const result = this.ctx.storage.transactionSync(() => {
       const tx: Tx = {
         s: draft,
@@ -840,16 +900,6 @@ export class Account extends DurableObject<Env> {
               now,
             )
             .one().id;
-          tx.event({
-            t: "ledger",
-            accountId: userId,
-            entryId: id,
-            kind,
-            amount: `${amount}`,
-            balanceAfter: `${draft.balance}`,
-            ref,
-            createdAt: now,
-          });
           return id;
         },
         event: (e) => {
@@ -861,7 +911,7 @@ export class Account extends DurableObject<Env> {
       return out;
     });
     this.s = draft;
-    void this.flush();
+    this.scheduleFlush();
     return result;
   }
 
