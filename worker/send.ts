@@ -50,7 +50,8 @@ export async function sendMessage(
     expectHandle: target.expectHandle,
     body: input.body,
     maxPrice: input.maxPrice,
-    requestHash: await requestHash([target.id, input.body, input.maxPrice, input.inReplyTo]),
+    // Only a keyed request can be repeated (unkeyed messageIds are random), so only it needs a fingerprint.
+    requestHash: input.idempotencyKey ? await requestHash([target.id, input.body, input.maxPrice, input.inReplyTo]) : "",
     inReplyTo: input.inReplyTo,
   });
   if (!result.ok) {

@@ -47,15 +47,31 @@ export async function signAccessToken(env: Env, userId: string): Promise<string>
     .sign(await signingKey(env));
 }
 
+// Verified tokens, remembered until they expire: a client sends the same token
+// with every request for up to 15 minutes, and re-verifying it each time is
+// pure overhead. Only successes are cached, keyed by the whole token string.
+const verified = new Map<string, { sub: string; exp: number }>();
+const VERIFIED_MAX = 10_000;
+
 /** The user id of a valid access token, or null. */
 export async function verifyAccessToken(env: Env, token: string): Promise<string | null> {
+  const now = Date.now() / 1000;
+  const hit = verified.get(token);
+  if (hit) {
+    if (hit.exp > now) return hit.sub;
+    verified.delete(token);
+    return null;
+  }
   try {
     const { payload } = await jwtVerify(token, await signingKey(env), {
       issuer: ISSUER,
       audience: AUDIENCE,
       algorithms: ["HS256"],
     });
-    return typeof payload.sub === "string" ? payload.sub : null;
+    if (typeof payload.sub !== "string" || typeof payload.exp !== "number") return null;
+    if (verified.size >= VERIFIED_MAX) verified.delete(verified.keys().next().value as string);
+    verified.set(token, { sub: payload.sub, exp: payload.exp });
+    return payload.sub;
   } catch {
     return null;
   }
