@@ -51,7 +51,9 @@ export async function sendMessage(
     body: input.body,
     maxPrice: input.maxPrice,
     // Only a keyed request can be repeated (unkeyed messageIds are random), so only it needs a fingerprint.
-    requestHash: input.idempotencyKey ? await requestHash([target.id, input.body, input.maxPrice, input.inReplyTo]) : "",
+    requestHash: input.idempotencyKey
+      ? await requestHash([target.id, input.body, input.maxPrice, input.inReplyTo])
+      : "",
     inReplyTo: input.inReplyTo,
   });
   if (!result.ok) {
