@@ -25,6 +25,10 @@ export const HOLD_RESOLVE_AFTER_MS = 30_000;
 /** Retry delay for work that failed (queue flush, escrow notifications). */
 const RETRY_MS = 5_000;
 const EVENTS_PER_QUEUE_MESSAGE = 100;
+/** 11 rows × 9 columns stays under the 100 bound parameters a statement may have. */
+const LEDGER_ROWS_PER_INSERT = 11;
+/** Longest a settle waits in memory for another commit to ride along with. */
+const SETTLE_DELAY_MS = 250;
 /** How long committed events wait to be sent to the index queue together. */
 const FLUSH_DELAY_MS = 1_000;
 /** If the object is evicted before its flush timer fires, the alarm flushes. */
@@ -44,6 +48,8 @@ interface State {
   policy: PricingPolicy;
   sendBucket: Bucket | null;
   receiveBucket: Bucket | null;
+  /** Highest ledger id written; entries get ids in memory and are inserted together. */
+  lastLedgerId: number;
 }
 
 interface Delta {
@@ -210,6 +216,9 @@ export class Account extends DurableObject<Env> {
   private flushing: Promise<void> | null = null;
   private flushAgain = false;
   private flushTimer: ReturnType<typeof setTimeout> | null = null;
+  /** Settles waiting for this Account's next commit (messageId → status). */
+  private readonly pendingSettles = new Map<string, string>();
+  private settleTimer: ReturnType<typeof setTimeout> | null = null;
   private alarmAt: number | null = null;
   /** Test-only fault injection; empty in production. */
   readonly faults = new Set<Fault>();
@@ -376,7 +385,10 @@ export class Account extends DurableObject<Env> {
 
   /** Called by the Worker on the recipient's Account. */
   async receive(req: SendRequest): Promise<ReceiveResult> {
-    const existing = this.sql.exec("SELECT * FROM inbox WHERE message_id = ?", req.messageId).toArray()[0];
+    const known = this.lookupSender(req.senderId, req.messageId);
+    const existing = known.seen
+      ? this.sql.exec("SELECT * FROM inbox WHERE message_id = ?", req.messageId).toArray()[0]
+      : undefined;
     if (existing) {
       if (existing.request_hash !== req.requestHash || existing.sender_id !== req.senderId) {
         return { ok: false, code: "idempotency_conflict" };
@@ -385,7 +397,6 @@ export class Account extends DurableObject<Env> {
     }
     if (req.expectHandle !== null && req.expectHandle !== this.s.handle) return { ok: false, code: "stale_recipient" };
     if (this.inFlight.has(req.messageId)) return { ok: false, code: "idempotency_in_progress" };
-    const known = this.lookupSender(req.senderId, req.messageId);
     if (known.tombstoned) return { ok: false, code: "message_aborted" };
     if (known.blocked) return { ok: false, code: "sender_blocked" };
     const cfg = config(this.env);
@@ -451,10 +462,12 @@ export class Account extends DurableObject<Env> {
       if (escrow) tx.entry("hold", q.price, { held: q.price }, req.messageId);
       else tx.entry("receive", q.price, { balance: q.price }, req.messageId);
       tx.entry("fee", q.fee, { fees: q.fee }, req.messageId);
-      this.sql.exec(
-        "INSERT INTO contacts (user_id, received) VALUES (?, 1) ON CONFLICT (user_id) DO UPDATE SET received = 1",
-        req.senderId,
-      );
+      if (!known.relation.hasSentBefore) {
+        this.sql.exec(
+          "INSERT INTO contacts (user_id, received) VALUES (?, 1) ON CONFLICT (user_id) DO UPDATE SET received = 1",
+          req.senderId,
+        );
+      }
       tx.event({
         t: "message",
         messageId: req.messageId,
@@ -486,9 +499,17 @@ export class Account extends DurableObject<Env> {
   /** Called by the recipient's Account on the sender's: hold price + fee. Idempotent on messageId. */
   async debit(d: DebitRequest): Promise<DebitResult> {
     if (this.faults.has("debit:throw_before_hold")) throw new Error("fault: debit:throw_before_hold");
-    const existing = this.sql
-      .exec("SELECT request_hash, recipient_id, hold_state FROM outbox WHERE message_id = ?", d.messageId)
-      .toArray()[0];
+    // One query: this message's hold if any, and whether we have written to the recipient before.
+    const found = this.sql
+      .exec(
+        `SELECT o.message_id, o.request_hash, o.recipient_id, o.hold_state,
+                (SELECT sent FROM contacts WHERE user_id = ?2) AS sent
+         FROM (SELECT 1) LEFT JOIN outbox o ON o.message_id = ?1`,
+        d.messageId,
+        d.recipientId,
+      )
+      .one();
+    const existing = found.message_id === null ? null : found;
     if (existing) {
       if (existing.request_hash !== d.requestHash || existing.recipient_id !== d.recipientId) {
         return { ok: false, code: "idempotency_conflict" };
@@ -521,37 +542,63 @@ export class Account extends DurableObject<Env> {
         now,
       );
       tx.entry("hold", total, { balance: -total, held: total }, d.messageId);
-      this.sql.exec(
-        "INSERT INTO contacts (user_id, sent) VALUES (?, 1) ON CONFLICT (user_id) DO UPDATE SET sent = 1",
-        d.recipientId,
-      );
+      if (found.sent !== 1) {
+        this.sql.exec(
+          "INSERT INTO contacts (user_id, sent) VALUES (?, 1) ON CONFLICT (user_id) DO UPDATE SET sent = 1",
+          d.recipientId,
+        );
+      }
     });
     this.ensureAlarm(now + HOLD_RESOLVE_AFTER_MS);
     if (this.faults.has("debit:throw_after_hold")) throw new Error("fault: debit:throw_after_hold");
     return { ok: true, senderHandle: this.s.handle };
   }
 
-  /** The recipient committed the message: the hold becomes a payment. Idempotent. */
+  /**
+   * The recipient committed the message: the hold becomes a payment. Idempotent.
+   * Settles are group-committed: they wait in memory for this Account's next
+   * write (usually the next debit) or at most SETTLE_DELAY_MS, because a storage
+   * commit costs far more than the rows it writes. Losing them to an eviction is
+   * safe: the hold stays open and the alarm resolves it with the recipient.
+   */
   async settle(messageId: string, status: string): Promise<void> {
     if (this.faults.has("settle:throw")) throw new Error("fault: settle:throw");
-    const row = this.sql.exec("SELECT * FROM outbox WHERE message_id = ?", messageId).toArray()[0];
-    if (row?.hold_state !== "held") return;
-    const price = big(row.price);
-    const fee = big(row.fee);
-    const released = this.commit((tx) => {
-      this.sql.exec(
-        "UPDATE outbox SET hold_state = 'settled', status = ?, updated_at = ? WHERE message_id = ?",
-        status,
-        Date.now(),
-        messageId,
-      );
-      tx.entry("send", price, { held: -price }, messageId);
-      tx.entry("fee", fee, { held: -fee }, messageId);
+    this.pendingSettles.set(messageId, status);
+    this.settleTimer ??= setTimeout(() => {
+      this.settleTimer = null;
+      try {
+        if (this.pendingSettles.size) this.commit(() => undefined);
+      } catch (err) {
+        // The holds stay open; the alarm resolves them with their recipients.
+        console.error(`settle commit failed: ${(err as Error).message}`);
+      }
+    }, SETTLE_DELAY_MS);
+  }
+
+  /** Applies pending settles inside the current commit; true if a reply released an escrow. */
+  private applySettles(tx: Tx, settles: [string, string][]): boolean {
+    let released = false;
+    const now = Date.now();
+    for (const [messageId, status] of settles) {
+      const row = this.sql
+        .exec(
+          `UPDATE outbox SET hold_state = 'settled', status = ?, updated_at = ?
+           WHERE message_id = ? AND hold_state = 'held' RETURNING price, fee, in_reply_to, created_at`,
+          status,
+          now,
+          messageId,
+        )
+        .toArray()[0];
+      if (!row) continue; // already settled, or released by the alarm
+      tx.entry("send", big(row.price), { held: -big(row.price) }, messageId);
+      tx.entry("fee", big(row.fee), { held: -big(row.fee) }, messageId);
       // A delivered reply releases the escrowed payment of the message it answers,
       // if it was sent within that message's reply window.
-      return row.in_reply_to ? this.releaseEscrow(tx, row.in_reply_to as string, row.created_at as number) : false;
-    });
-    if (released) this.ensureAlarm(Date.now()); // tell the original sender soon
+      if (row.in_reply_to && this.releaseEscrow(tx, row.in_reply_to as string, row.created_at as number)) {
+        released = true;
+      }
+    }
+    return released;
   }
 
   /** The sender asks whether a held message arrived. Writes a tombstone when it did not. */
@@ -609,8 +656,10 @@ export class Account extends DurableObject<Env> {
         continue;
       }
       // settle() and releaseHold() re-check hold_state: a settle may have landed during the await.
-      if (answer.state === "delivered") await this.settle(h.message_id as string, answer.status);
-      else if (answer.state === "aborted") this.releaseHold(h.message_id as string);
+      if (answer.state === "delivered") {
+        this.pendingSettles.set(h.message_id as string, answer.status);
+        this.commit(() => undefined);
+      } else if (answer.state === "aborted") this.releaseHold(h.message_id as string);
     }
   }
 
@@ -820,13 +869,15 @@ export class Account extends DurableObject<Env> {
   private lookupSender(senderId: string, messageId: string | null) {
     const r = this.sql
       .exec<{
+        seen: number | null;
         tomb: number | null;
         blocked: number | null;
         received: number | null;
         sent: number | null;
         allow: number | null;
       }>(
-        `SELECT (SELECT 1 FROM tombstones WHERE message_id = ?1) AS tomb,
+        `SELECT (SELECT 1 FROM inbox WHERE message_id = ?1) AS seen,
+                (SELECT 1 FROM tombstones WHERE message_id = ?1) AS tomb,
                 (SELECT 1 FROM blocklist WHERE user_id = ?2) AS blocked,
                 (SELECT received FROM contacts WHERE user_id = ?2) AS received,
                 (SELECT sent FROM contacts WHERE user_id = ?2) AS sent,
@@ -840,7 +891,7 @@ export class Account extends DurableObject<Env> {
       hasSentBefore: r.received === 1,
       recipientHasSent: r.sent === 1,
     };
-    return { tombstoned: r.tomb === 1, blocked: r.blocked === 1, relation };
+    return { seen: r.seen === 1, tombstoned: r.tomb === 1, blocked: r.blocked === 1, relation };
   }
 
   /** Takes a rate-limit token (persisted with the next commit), or says how long to wait. */
@@ -877,7 +928,11 @@ export class Account extends DurableObject<Env> {
    */
   private commit<T>(body: (tx: Tx) => T): T {
     const draft: State = { ...this.s };
+    const rows: SqlStorageValue[] = [];
+    const settles = [...this.pendingSettles];
+    let released = false;
     const result = this.ctx.storage.transactionSync(() => {
+      const now = Date.now();
       const tx: Tx = {
         s: draft,
         entry: (kind, amount, delta, ref) => {
@@ -885,32 +940,45 @@ export class Account extends DurableObject<Env> {
           draft.held += delta.held ?? 0n;
           draft.fees += delta.fees ?? 0n;
           if (draft.balance < 0n || draft.held < 0n) throw new Error(`ledger would go negative (${kind})`);
-          const now = Date.now();
-          const id = this.sql
-            .exec<{ id: number }>(
-              `INSERT INTO ledger (kind, amount, d_balance, d_held, d_fees, balance_after, ref, created_at)
-               VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
-              kind,
-              `${amount}`,
-              `${delta.balance ?? 0n}`,
-              `${delta.held ?? 0n}`,
-              `${delta.fees ?? 0n}`,
-              `${draft.balance}`,
-              ref,
-              now,
-            )
-            .one().id;
+          const id = ++draft.lastLedgerId;
+          rows.push(
+            id,
+            kind,
+            `${amount}`,
+            `${delta.balance ?? 0n}`,
+            `${delta.held ?? 0n}`,
+            `${delta.fees ?? 0n}`,
+            `${draft.balance}`,
+            ref,
+            now,
+          );
           return id;
         },
         event: (e) => {
           this.sql.exec("INSERT INTO events (body) VALUES (?)", JSON.stringify(e));
         },
       };
+      if (settles.length) released = this.applySettles(tx, settles);
       const out = body(tx);
+      // This commit's ledger entries in as few statements as the bound-parameter
+      // limit allows (Durable Object SQL takes at most 100 per statement).
+      for (let i = 0; i < rows.length; i += LEDGER_ROWS_PER_INSERT * 9) {
+        const chunk = rows.slice(i, i + LEDGER_ROWS_PER_INSERT * 9);
+        this.sql.exec(
+          `INSERT INTO ledger (id, kind, amount, d_balance, d_held, d_fees, balance_after, ref, created_at) VALUES ${Array(
+            chunk.length / 9,
+          )
+            .fill("(?, ?, ?, ?, ?, ?, ?, ?, ?)")
+            .join(", ")}`,
+          ...chunk,
+        );
+      }
       this.save(draft);
       return out;
     });
     this.s = draft;
+    for (const [id] of settles) this.pendingSettles.delete(id);
+    if (released) this.ensureAlarm(Date.now()); // tell the original senders soon
     this.scheduleFlush();
     return result;
   }
@@ -959,6 +1027,7 @@ export class Account extends DurableObject<Env> {
       },
       sendBucket: r.send_bucket ? JSON.parse(r.send_bucket as string) : null,
       receiveBucket: r.receive_bucket ? JSON.parse(r.receive_bucket as string) : null,
+      lastLedgerId: this.sql.exec<{ id: number }>("SELECT COALESCE(MAX(id), 0) AS id FROM ledger").one().id,
     };
   }
 
