@@ -1,31 +1,41 @@
 #!/usr/bin/env node
-// `npm run bench`: send-path throughput against the local dev server.
-// Uses a running app on $BENCH_URL (default http://127.0.0.1:8787) or starts
-// `npm start` itself. Prints, measured in one run:
-//   1. GET /health and POST /v1/messages (20 connections): req/s, p50, p99, non-2xx
-//   2. the same send load against a recipient already holding 10,000 messages,
+// `npm run bench`: send-path throughput on the local dev server (wrangler dev).
+//
+// By default it starts its own `wrangler dev` on 127.0.0.1:$BENCH_PORT (8790)
+// with a throwaway state directory — on tmpfs (/dev/shm) when there is one — so
+// benchmark users and messages never land in your `npm start` database, and so
+// the numbers are not dominated by local SQLite fsyncing every Durable Object
+// commit on workerd's one thread (production storage does not do that). Set
+// BENCH_URL to measure an app you started yourself instead (e.g. npm start).
+//
+// Printed, measured in one run after a warm-up:
+//   1. GET /health and POST /v1/messages at 20 connections: req/s, p50, p99, non-2xx
+//   2. the same send load against a recipient that already holds 10,000 messages,
 //      and GET /v1/inbox pages for that recipient vs a fresh one
-//   3. RSS of the server processes under load
+//   3. RSS of the server processes under send load
 //   4. last line: ratio (successful sends/s) / (health req/s)
-import { execSync, spawn } from "node:child_process";
+import { execFileSync, execSync, spawn } from "node:child_process";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import autocannon from "autocannon";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 
-const BASE = process.env.BENCH_URL ?? "http://127.0.0.1:8787";
+const PORT = process.env.BENCH_PORT ?? "8790";
+const BASE = process.env.BENCH_URL ?? `http://127.0.0.1:${PORT}`;
 const DURATION = Number(process.env.BENCH_SECONDS ?? 10);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 20);
+const PRELOAD = Number(process.env.BENCH_PRELOAD ?? 10_000);
 const SENDERS = 40;
 const RECIPIENTS = 10;
-const PRELOAD = Number(process.env.BENCH_PRELOAD ?? 10_000);
-const PRICE = "1000"; // 0.001 USDC, so a faucet top-up funds every send of the run
+const PRICE = "1000"; // 0.001 USDC, so one faucet top-up funds every send of the run
 
-async function call(method, path, { token, body, headers = {} } = {}) {
+async function call(method, path, { token, body } = {}) {
   const res = await fetch(`${BASE}${path}`, {
     method,
     headers: {
       ...(body ? { "content-type": "application/json" } : {}),
       ...(token ? { authorization: `Bearer ${token}` } : {}),
-      ...headers,
     },
     body: body ? JSON.stringify(body) : undefined,
   });
@@ -42,14 +52,33 @@ async function up() {
   }
 }
 
-async function ensureServer() {
-  if (await up()) return null;
-  console.log(`starting the app (npm start) for ${BASE} …`);
-  const port = new URL(BASE).port || "8787";
-  const child = spawn("npm", ["start"], { env: { ...process.env, PORT: port }, stdio: "ignore", detached: true });
+/** Starts a disposable wrangler dev for the run; returns a stop function. */
+async function startServer() {
+  const state = mkdtempSync(join(existsSync("/dev/shm") ? "/dev/shm" : tmpdir(), "paid-inbox-bench-"));
+  const wrangler = "node_modules/.bin/wrangler";
+  if (!existsSync("frontend/dist/index.html")) {
+    execFileSync("node_modules/.bin/vite", ["build", "--config", "frontend/vite.config.ts", "--logLevel", "warn"]);
+  }
+  if (!existsSync(".dev.vars")) {
+    const { ensureDevVars } = await import("./dev-vars.mjs");
+    ensureDevVars();
+  }
+  execFileSync(wrangler, ["d1", "migrations", "apply", "DB", "--local", "--persist-to", state], { stdio: "ignore" });
+  const child = spawn(wrangler, ["dev", "--ip", "127.0.0.1", "--port", PORT, "--persist-to", state], {
+    stdio: "ignore",
+    detached: true,
+  });
   for (let i = 0; i < 120 && !(await up()); i++) await new Promise((r) => setTimeout(r, 500));
-  if (!(await up())) throw new Error("the app did not come up");
-  return child;
+  if (!(await up())) throw new Error("the bench server did not come up");
+  return {
+    pid: child.pid,
+    stop() {
+      try {
+        process.kill(-child.pid, "SIGTERM");
+      } catch {}
+      rmSync(state, { recursive: true, force: true });
+    },
+  };
 }
 
 let seq = 0;
@@ -72,31 +101,23 @@ async function recipient(prefix) {
   return r;
 }
 
-function run(title, opts) {
-  return new Promise((resolve, reject) => {
-    const instance = autocannon({ url: BASE, connections: CONNECTIONS, duration: DURATION, ...opts }, (err, result) =>
-      err ? reject(err) : resolve(result),
-    );
-    void instance;
-    void title;
-  });
-}
+const load = (opts) => autocannon({ url: BASE, connections: CONNECTIONS, duration: DURATION, ...opts });
 
-function summarize(title, r) {
-  const ok = r["2xx"];
-  const seconds = r.duration;
+function row(title, r) {
   return {
     title,
     "req/s": Math.round(r.requests.average),
-    "2xx/s": Math.round(ok / seconds),
+    "2xx/s": Math.round(r["2xx"] / r.duration),
     "p50 ms": r.latency.p50,
+    "p97.5 ms": r.latency.p97_5,
     "p99 ms": r.latency.p99,
+    "max ms": r.latency.max,
     non2xx: r.non2xx,
     errors: r.errors + r.timeouts,
   };
 }
 
-function sendRequests(senders, pickRecipient) {
+function sends(senders, to) {
   return [
     {
       method: "POST",
@@ -106,27 +127,41 @@ function sendRequests(senders, pickRecipient) {
         return {
           ...req,
           headers: { "content-type": "application/json", authorization: `Bearer ${s.token}` },
-          body: JSON.stringify({ to: pickRecipient(), body: "benchmark message: hello there" }),
+          body: JSON.stringify({ to: to(), body: "benchmark message: hello there" }),
         };
       },
     },
   ];
 }
 
-function rssOfServer() {
-  try {
-    const out = execSync("ps -eo rss,args", { encoding: "utf8" });
-    let kb = 0;
-    for (const line of out.split("\n"))
-      if (/workerd|wrangler/.test(line) && !/ps -eo/.test(line)) kb += Number.parseInt(line, 10) || 0;
-    return `${Math.round(kb / 1024)} MiB`;
-  } catch {
-    return "n/a";
+const inboxPage = (token) => [
+  { method: "GET", path: "/v1/inbox?limit=50", headers: { authorization: `Bearer ${token}` } },
+];
+
+/** RSS of the server: the bench's own process tree, or every workerd/wrangler process for BENCH_URL. */
+function serverRss(rootPid) {
+  const procs = execSync("ps -eo pid=,ppid=,rss=,args=", { encoding: "utf8" })
+    .trim()
+    .split("\n")
+    .map((l) => l.trim().split(/\s+/))
+    .map(([pid, ppid, rss, ...args]) => ({ pid: +pid, ppid: +ppid, rss: +rss, args: args.join(" ") }));
+  let members;
+  if (rootPid) {
+    const tree = new Set([rootPid]);
+    for (let grew = true; grew; ) {
+      grew = false;
+      for (const p of procs) if (tree.has(p.ppid) && !tree.has(p.pid)) tree.add(p.pid) && (grew = true);
+    }
+    members = procs.filter((p) => tree.has(p.pid));
+  } else {
+    members = procs.filter((p) => /workerd|wrangler-dist/.test(p.args));
   }
+  return `${Math.round(members.reduce((kb, p) => kb + p.rss, 0) / 1024)} MiB in ${members.length} processes`;
 }
 
-const child = await ensureServer();
+const server = process.env.BENCH_URL ? null : await startServer();
 try {
+  console.log(`server ${BASE}${server ? " (disposable, started by the bench)" : ""}`);
   console.log(`preparing ${SENDERS} funded senders and ${RECIPIENTS} recipients …`);
   const senders = [];
   for (let i = 0; i < SENDERS; i++) {
@@ -136,59 +171,56 @@ try {
   }
   const recipients = [];
   for (let i = 0; i < RECIPIENTS; i++) recipients.push(await recipient("br"));
+  const anyRecipient = () => recipients[Math.floor(Math.random() * recipients.length)].handle;
+
+  // Warm-up (not measured): JIT, every Account object created and loaded.
+  await load({ duration: 3, requests: sends(senders, anyRecipient) });
+  await load({ duration: 2, requests: [{ method: "GET", path: "/health" }] });
 
   const rows = [];
-  rows.push(summarize("GET /health", await run("health", { requests: [{ method: "GET", path: "/health" }] })));
+  rows.push(row("GET /health", await load({ requests: [{ method: "GET", path: "/health" }] })));
   let rss = "";
-  const sendRun = run("send", {
-    requests: sendRequests(senders, () => recipients[Math.floor(Math.random() * recipients.length)].handle),
-  });
-  setTimeout(
+  const timer = setTimeout(
     () => {
-      rss = rssOfServer();
+      rss = serverRss(server?.pid);
     },
     (DURATION * 1000) / 2,
   );
-  const send = summarize("POST /v1/messages", await sendRun);
+  const send = row("POST /v1/messages", await load({ requests: sends(senders, anyRecipient) }));
+  clearTimeout(timer);
   rows.push(send);
 
-  // A recipient that already holds PRELOAD messages.
   console.log(`preloading ${PRELOAD} messages into one inbox …`);
   const big = await recipient("big");
   const fresh = await recipient("fresh");
-  await run("preload", { amount: PRELOAD, requests: sendRequests(senders, () => big.handle) });
-  const bigMe = await call("GET", "/v1/inbox?limit=1", { token: big.token });
-  void bigMe;
-  const sendBig = summarize(
-    `POST /v1/messages → inbox of ${PRELOAD}`,
-    await run("sendBig", {
-      requests: sendRequests(senders, () => big.handle),
-    }),
+  await autocannon({
+    url: BASE,
+    connections: CONNECTIONS,
+    amount: PRELOAD,
+    requests: sends(senders, () => big.handle),
+  });
+  const toFresh = row(
+    "POST /v1/messages → one fresh inbox",
+    await load({ requests: sends(senders, () => fresh.handle) }),
   );
-  rows.push(sendBig);
-  const pageFresh = summarize(
-    "GET /v1/inbox (fresh inbox)",
-    await run("pageFresh", {
-      requests: [{ method: "GET", path: "/v1/inbox?limit=50", headers: { authorization: `Bearer ${fresh.token}` } }],
-    }),
+  const toBig = row(
+    `POST /v1/messages → inbox of ${PRELOAD}+`,
+    await load({ requests: sends(senders, () => big.handle) }),
   );
-  const pageBig = summarize(
-    `GET /v1/inbox (inbox of ${PRELOAD}+)`,
-    await run("pageBig", {
-      requests: [{ method: "GET", path: "/v1/inbox?limit=50", headers: { authorization: `Bearer ${big.token}` } }],
-    }),
-  );
-  rows.push(pageFresh, pageBig);
+  const pageFresh = row("GET /v1/inbox → fresh inbox", await load({ requests: inboxPage(fresh.token) }));
+  const pageBig = row(`GET /v1/inbox → inbox of ${PRELOAD}+`, await load({ requests: inboxPage(big.token) }));
+  rows.push(toFresh, toBig, pageFresh, pageBig);
 
   console.table(rows);
-  const health = rows[0];
-  console.log(`server RSS under send load (workerd + wrangler): ${rss}`);
-  console.log(`send rate, inbox of ${PRELOAD} vs fresh recipients: ${(sendBig["2xx/s"] / send["2xx/s"]).toFixed(2)}`);
-  console.log(`inbox page rate, inbox of ${PRELOAD} vs fresh: ${(pageBig["2xx/s"] / pageFresh["2xx/s"]).toFixed(2)}`);
+  const ratio = (a, b) => (a / b).toFixed(2);
+  const non2xx = rows.slice(1, 4).reduce((n, r) => n + r.non2xx + r.errors, 0);
+  console.log(`server RSS under send load: ${rss}`);
+  console.log(`send rate into an inbox of ${PRELOAD}+ vs a fresh inbox: ${ratio(toBig["2xx/s"], toFresh["2xx/s"])}`);
+  console.log(`inbox page rate, inbox of ${PRELOAD}+ vs fresh: ${ratio(pageBig["2xx/s"], pageFresh["2xx/s"])}`);
   console.log(
-    `send p99 ${send["p99 ms"]} ms at ${CONNECTIONS} connections; non-2xx from funded senders: ${send.non2xx + sendBig.non2xx}`,
+    `send p99: ${send["p99 ms"]} ms at ${CONNECTIONS} connections; non-2xx/errors from funded senders: ${non2xx}`,
   );
-  console.log(`ratio (successful sends/s) / (health req/s): ${(send["2xx/s"] / health["2xx/s"]).toFixed(2)}`);
+  console.log(`ratio (successful sends/s) / (health req/s): ${ratio(send["2xx/s"], rows[0]["2xx/s"])}`);
 } finally {
-  if (child) process.kill(-child.pid, "SIGTERM");
+  server?.stop();
 }

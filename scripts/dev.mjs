@@ -5,8 +5,7 @@
 //   2. the web UI built into frontend/dist
 //   3. D1 migrations applied to the local database
 import { spawn, spawnSync } from "node:child_process";
-import { randomBytes } from "node:crypto";
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { ensureDevVars } from "./dev-vars.mjs";
 
 const port = process.env.PORT ?? "8787";
 const bin = (name) => `node_modules/.bin/${name}`;
@@ -17,16 +16,6 @@ function run(cmd, args) {
     console.error(`✗ ${cmd} ${args.join(" ")} failed`);
     process.exit(r.status ?? 1);
   }
-}
-
-export function ensureDevVars(path = ".dev.vars") {
-  if (existsSync(path)) return false;
-  const text = readFileSync(".dev.vars.example", "utf8").replace(
-    /^([A-Z_]+)=generate$/gm,
-    (_, name) => `${name}=${randomBytes(32).toString("base64")}`,
-  );
-  writeFileSync(path, text, { mode: 0o600 });
-  return true;
 }
 
 if (ensureDevVars()) console.log("• created .dev.vars with fresh random secrets");
