@@ -122,3 +122,18 @@ describe("profile and handles", () => {
     expect((await api("PUT", "/v1/me/profile", { body: { handle: "nobody" } })).status).toBe(401);
   });
 });
+
+describe("configuration", () => {
+  it("refuses every request with 503 misconfigured while a required secret is missing, naming it", async () => {
+    const { env } = await import("cloudflare:test");
+    const app = (await import("../worker/app")).default;
+    const broken = { ...env, JWT_SECRET: "", PII_KEY: undefined } as unknown as Env;
+    const res = await app.request("/health", {}, broken);
+    expect(res.status).toBe(503);
+    const body = (await res.json()) as { error: string; message: string };
+    expect(body.error).toBe("misconfigured");
+    expect(body.message).toContain("JWT_SECRET");
+    expect(body.message).toContain("PII_KEY");
+    expect(body.message).not.toContain(env.ADMIN_TOKEN);
+  });
+});

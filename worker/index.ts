@@ -1,6 +1,7 @@
 // Worker entry: HTTP (Hono), queue consumers and the cron indexer; exports the
 // Durable Object classes wrangler binds.
 import app from "./app";
+import { purgeExpired } from "./maintenance";
 import { consumeIndexBatch, type IndexMessage } from "./queues/index-consumer";
 
 export { Account } from "../durable-objects/account";
@@ -12,5 +13,9 @@ export default {
     if (batch.queue === "index") return consumeIndexBatch(batch as MessageBatch<IndexMessage>, env);
     // deliveries (notification rails) and the dead-letter queues are consumed once those rails exist.
     batch.ackAll();
+  },
+  // Every minute. The chain indexer (LEDGER_MODE=chain) will run here too.
+  async scheduled(_controller, env, ctx) {
+    ctx.waitUntil(purgeExpired(env));
   },
 } satisfies ExportedHandler<Env, unknown>;

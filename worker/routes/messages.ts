@@ -1,10 +1,11 @@
 import { createRoute, z } from "@hono/zod-openapi";
+import type { Context } from "hono";
 import { MESSAGE_ID_RE, type MessageId } from "../domain/message-id";
 import { ApiError, notFound } from "../http/errors";
 import { cursorOf, IdempotencyHeader, idempotencyKey, PageQuery } from "../http/request";
 import { Amount, bearerAuth, createRouter, errors, jsonBody, jsonResponse } from "../http/router";
 import { requireUser } from "../middleware/auth";
-import { sendMessage, sendTo } from "../send";
+import { type Sent, sendMessage, sendTo } from "../send";
 
 // zod counts UTF-16 code units; the contract says characters, so count code points.
 const MessageBody = z
@@ -60,6 +61,12 @@ const MessageParam = z.object({
     .refine((s) => MESSAGE_ID_RE.test(s), "must be 0x + 64 hex"),
 });
 
+const sendResponses = {
+  201: jsonResponse(Receipt, "Sent and paid"),
+  200: jsonResponse(Receipt, "Idempotent replay of a 201"),
+  ...errors(400, 401, 402, 403, 404, 409, 429),
+};
+
 const send = createRoute({
   method: "post",
   path: "/messages",
@@ -79,11 +86,7 @@ const send = createRoute({
         .strict(),
     ),
   },
-  responses: {
-    201: jsonResponse(Receipt, "Sent and paid"),
-    200: jsonResponse(Receipt, "Idempotent replay of a 201"),
-    ...errors(400, 401, 402, 403, 404, 409, 429),
-  },
+  responses: sendResponses,
 });
 
 const inbox = createRoute({
@@ -134,11 +137,7 @@ const reply = createRoute({
     headers: IdempotencyHeader,
     body: jsonBody(z.object({ body: MessageBody, maxPrice: Amount.optional() }).strict()),
   },
-  responses: {
-    201: jsonResponse(Receipt, "Sent and paid"),
-    200: jsonResponse(Receipt, "Idempotent replay of a 201"),
-    ...errors(400, 401, 402, 403, 404, 409, 429),
-  },
+  responses: sendResponses,
 });
 
 const outbox = createRoute({
@@ -155,22 +154,27 @@ const outbox = createRoute({
   },
 });
 
+const noSuchMessage = () => notFound("message_not_found", "No such message in your inbox.");
+
+/** 201 for a new message; 200 with `Idempotent-Replayed: true` for a replay. */
+function answerSent(c: Context, { receipt, replayed }: Sent) {
+  if (!replayed) return c.json(receipt, 201);
+  c.header("Idempotent-Replayed", "true");
+  return c.json(receipt, 200);
+}
+
 export const messageRoutes = createRouter()
   .openapi(send, async (c) => {
     const { to, body, maxPrice } = c.req.valid("json");
     if (to.startsWith("+")) throw new ApiError(400, "invalid_request", "Send to a handle or user id.");
-    const { receipt, replayed } = await sendTo(c.env, c.executionCtx, to, {
+    const sent = await sendTo(c.env, c.executionCtx, to, {
       senderId: c.var.userId,
       body,
       maxPrice: maxPrice ?? null,
       idempotencyKey: idempotencyKey(c.req.header("idempotency-key")),
       inReplyTo: null,
     });
-    if (replayed) {
-      c.header("Idempotent-Replayed", "true");
-      return c.json(receipt, 200);
-    }
-    return c.json(receipt, 201);
+    return answerSent(c, sent);
   })
   .openapi(inbox, async (c) => {
     const { cursor, limit } = c.req.valid("query");
@@ -179,18 +183,18 @@ export const messageRoutes = createRouter()
   })
   .openapi(inboxOne, async (c) => {
     const m = await c.env.ACCOUNT.getByName(c.var.userId).inboxMessage(c.req.valid("param").messageId);
-    if (!m) throw notFound("message_not_found", "No such message in your inbox.");
+    if (!m) throw noSuchMessage();
     return c.json(m, 200);
   })
   .openapi(read, async (c) => {
     const ok = await c.env.ACCOUNT.getByName(c.var.userId).markRead(c.req.valid("param").messageId);
-    if (!ok) throw notFound("message_not_found", "No such message in your inbox.");
+    if (!ok) throw noSuchMessage();
     return c.body(null, 204);
   })
   .openapi(reply, async (c) => {
     const { messageId } = c.req.valid("param");
     const original = await c.env.ACCOUNT.getByName(c.var.userId).inboxMessage(messageId);
-    if (!original) throw notFound("message_not_found", "No such message in your inbox.");
+    if (!original) throw noSuchMessage();
     const { body, maxPrice } = c.req.valid("json");
     const sent = await sendMessage(
       c.env,
@@ -205,12 +209,7 @@ export const messageRoutes = createRouter()
       },
     );
     if (sent === "stale_recipient") throw new Error("unreachable: no handle was expected");
-    const { receipt, replayed } = sent;
-    if (replayed) {
-      c.header("Idempotent-Replayed", "true");
-      return c.json(receipt, 200);
-    }
-    return c.json(receipt, 201);
+    return answerSent(c, sent);
   })
   .openapi(outbox, async (c) => {
     const { cursor, limit } = c.req.valid("query");

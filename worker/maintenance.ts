@@ -1,0 +1,16 @@
+// Cron housekeeping: rows that can no longer matter are deleted, so tables that
+// every sign-in and verification writes to do not grow without bound.
+const HOUR = 3_600_000;
+const DAY = 24 * HOUR;
+
+export async function purgeExpired(env: Env, now = Date.now()): Promise<void> {
+  await env.DB.batch([
+    // Single-use challenges (SIWE nonces, passkey challenges, OAuth state) past their expiry.
+    env.DB.prepare("DELETE FROM auth_challenges WHERE expires_at < ?").bind(now - HOUR),
+    // A refresh token past its expiry can neither be used nor be a replay worth detecting.
+    env.DB.prepare("DELETE FROM refresh_tokens WHERE expires_at < ?").bind(now),
+    // Verification attempts, kept a day past expiry for support questions.
+    env.DB.prepare("DELETE FROM verifications WHERE expires_at < ?").bind(now - DAY),
+    env.DB.prepare("DELETE FROM dev_outbox WHERE created_at < ?").bind(now - DAY),
+  ]);
+}
