@@ -150,7 +150,12 @@ function serverRss(rootPid) {
     const tree = new Set([rootPid]);
     for (let grew = true; grew; ) {
       grew = false;
-      for (const p of procs) if (tree.has(p.ppid) && !tree.has(p.pid)) tree.add(p.pid) && (grew = true);
+      for (const p of procs) {
+        if (tree.has(p.ppid) && !tree.has(p.pid)) {
+          tree.add(p.pid);
+          grew = true;
+        }
+      }
     }
     members = procs.filter((p) => tree.has(p.pid));
   } else {

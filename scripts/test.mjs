@@ -4,6 +4,7 @@
 //   checks  — tsc --noEmit, biome check (each counts as one test)
 //   worker  — vitest in workerd (@cloudflare/vitest-pool-workers)
 //   forge   — contracts (npm run test:contracts), when contracts/ exists
+//   chain   — deploy to a real anvil and pay through the vault (npm run chain:smoke)
 //   browser — Chromium against wrangler dev (npm run test:browser), when present
 import { spawn } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync } from "node:fs";
@@ -77,6 +78,8 @@ await check("types (tsc)", bin("tsc"), ["--noEmit"]);
 await check("lint+format (biome)", bin("biome"), ["check", "."]);
 await vitest("worker (vitest-pool-workers)", "vitest.config.ts", ".test-results/worker.json");
 if (pkg.scripts["test:contracts"]) await forge();
+// Real anvil: deploy, sign a payment with viem, settle it, read the receipts back.
+if (pkg.scripts["chain:smoke"]) await check("chain smoke (anvil + viem)", "node", ["scripts/chain-smoke.mjs"]);
 if (pkg.scripts["test:browser"] && existsSync("vitest.browser.config.ts")) {
   await vitest("browser (chromium)", "vitest.browser.config.ts", ".test-results/browser.json");
 }
