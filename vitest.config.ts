@@ -5,13 +5,6 @@ import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-pool-worker
 import { defineConfig } from "vitest/config";
 import { fakeProviderBindings } from "./test/fakes/credentials.ts";
 
-declare module "vitest" {
-  export interface ProvidedContext {
-    /** Base URL of the fake OAuth/SMS/email provider started by test/fakes/global-setup.mjs. */
-    fakeProviderUrl: string;
-  }
-}
-
 // Test-only secrets (the pool does not read .dev.vars, and CI has none).
 export const TEST_SECRETS = {
   JWT_SECRET: "test-jwt-secret-0123456789abcdef0123456789",

@@ -1,11 +1,24 @@
-// Vitest globalSetup (runs in Node): starts the fake OAuth/SMS/email provider on
-// 127.0.0.1 and provides its URL; vitest.config.ts turns it into Worker bindings.
+// Vitest globalSetup (runs in Node): starts the fake OAuth/SMS/email provider and
+// a real anvil on 127.0.0.1 and provides their URLs to the tests.
+import { privateKeyToAccount } from "viem/accounts";
+import { deployContractWallet, startAnvil } from "./anvil.mjs";
 import { FAKE } from "./credentials.ts";
 import { startFakeProviders } from "./provider-server.mjs";
 
+// The owner key of the contract wallet used by the smart-account sign-in test.
+export const WALLET_OWNER_KEY = "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d";
+
 /** @param {import("vitest/node").TestProject} project */
 export default async function setup(project) {
-  const server = await startFakeProviders(FAKE);
+  const [server, anvil] = await Promise.all([startFakeProviders(FAKE), startAnvil()]);
   project.provide("fakeProviderUrl", server.url);
-  return () => server.close();
+  project.provide("anvilUrl", anvil.url);
+  project.provide("contractWallet", {
+    address: await deployContractWallet(anvil.client, privateKeyToAccount(WALLET_OWNER_KEY).address),
+    ownerKey: WALLET_OWNER_KEY,
+  });
+  return () => {
+    anvil.close();
+    return server.close();
+  };
 }
