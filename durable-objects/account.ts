@@ -201,6 +201,7 @@ export type Fault =
   | "debit:throw_before_hold"
   | "debit:throw_after_hold"
   | "receive:crash_after_debit"
+  | "receive:commit_throws"
   | "settle:throw"
   | "escrow_outcome:throw";
 
@@ -442,13 +443,54 @@ export class Account extends DurableObject<Env> {
 
     const now = Date.now();
     const status = escrow ? "escrowed" : "delivered";
+    // If this commit throws, the sender's hold is resolved by its alarm (we answer
+    // "aborted"), so inFlight must not outlive it.
+    try {
+      this.commitReceived(
+        req,
+        q,
+        debit.senderHandle,
+        status,
+        escrow ? now + replyWindowMs : null,
+        !known.relation.hasSentBefore,
+        now,
+      );
+    } finally {
+      this.inFlight.delete(req.messageId);
+    }
+    if (escrow) this.ensureAlarm(now + replyWindowMs);
+    return {
+      ok: true,
+      replayed: false,
+      receipt: {
+        messageId: req.messageId,
+        price: `${q.price}`,
+        fee: `${q.fee}`,
+        total: `${q.total}`,
+        status,
+        createdAt: iso(now) as string,
+      },
+    };
+  }
+
+  /** The recipient's half of a send, in one transaction: the message, the money, the contact. */
+  private commitReceived(
+    req: SendRequest,
+    q: Quote,
+    senderHandle: string | null,
+    status: "delivered" | "escrowed",
+    escrowUntil: number | null,
+    firstFromSender: boolean,
+    now: number,
+  ): void {
+    const userId = this.userId();
     this.commit((tx) => {
       this.sql.exec(
         `INSERT INTO inbox (message_id, sender_id, sender_handle, body, price, fee, status, request_hash, created_at,
            in_reply_to, escrow_until, escrow_state) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         req.messageId,
         req.senderId,
-        debit.senderHandle,
+        senderHandle,
         req.body,
         `${q.price}`,
         `${q.fee}`,
@@ -456,13 +498,14 @@ export class Account extends DurableObject<Env> {
         req.requestHash,
         now,
         req.inReplyTo,
-        escrow ? now + replyWindowMs : null,
-        escrow ? "held" : null,
+        escrowUntil,
+        escrowUntil === null ? null : "held",
       );
-      if (escrow) tx.entry("hold", q.price, { held: q.price }, req.messageId);
+      if (this.faults.has("receive:commit_throws")) throw new Error("fault: receive:commit_throws");
+      if (escrowUntil !== null) tx.entry("hold", q.price, { held: q.price }, req.messageId);
       else tx.entry("receive", q.price, { balance: q.price }, req.messageId);
       tx.entry("fee", q.fee, { fees: q.fee }, req.messageId);
-      if (!known.relation.hasSentBefore) {
+      if (firstFromSender) {
         this.sql.exec(
           "INSERT INTO contacts (user_id, received) VALUES (?, 1) ON CONFLICT (user_id) DO UPDATE SET received = 1",
           req.senderId,
@@ -480,20 +523,6 @@ export class Account extends DurableObject<Env> {
         updatedAt: now,
       });
     });
-    this.inFlight.delete(req.messageId);
-    if (escrow) this.ensureAlarm(now + replyWindowMs);
-    return {
-      ok: true,
-      replayed: false,
-      receipt: {
-        messageId: req.messageId,
-        price: `${q.price}`,
-        fee: `${q.fee}`,
-        total: `${q.total}`,
-        status,
-        createdAt: iso(now) as string,
-      },
-    };
   }
 
   /** Called by the recipient's Account on the sender's: hold price + fee. Idempotent on messageId. */

@@ -91,6 +91,19 @@ describe("crash safety of the two-Account send", () => {
     await conserved([alice, bob], 5_000_000n);
   });
 
+  it("recipient's own commit fails after the debit: rolled back, not left in flight, sender refunded", async () => {
+    const alice = await funded("5000000", "c7a");
+    const bob = await funded("0", "c7b");
+    await arm(bob, "receive:commit_throws");
+    expect((await send(alice, bob, "rollback")).status).toBe(500);
+    await arm(bob);
+    expect((await api("GET", "/v1/inbox", { token: bob.accessToken })).body.messages).toEqual([]);
+    expect(await totals(bob)).toMatchObject({ balance: "0", fees: "0" });
+    await ageHoldsAndRunAlarm(alice);
+    expect(await totals(alice)).toMatchObject({ balance: "5000000", held: "0" });
+    await conserved([alice, bob], 5_000_000n);
+  });
+
   it("recipient commits but the settle is lost: the alarm learns it was delivered and settles", async () => {
     const alice = await funded("5000000", "c4a");
     const bob = await funded("0", "c4b");
