@@ -102,6 +102,8 @@ export const MIGRATIONS: string[] = [
   `,
   // v2: ledger entries reach the index queue straight from the ledger table.
   `ALTER TABLE account ADD COLUMN flushed_ledger_id INTEGER NOT NULL DEFAULT 0;`,
+  // v3: new messages reach the index queue straight from the inbox table.
+  `ALTER TABLE account ADD COLUMN flushed_inbox_seq INTEGER NOT NULL DEFAULT 0;`,
 ];
 
 export function migrate(sql: SqlStorage): void {

@@ -483,7 +483,6 @@ export class Account extends DurableObject<Env> {
     firstFromSender: boolean,
     now: number,
   ): void {
-    const userId = this.userId();
     this.commit((tx) => {
       this.sql.exec(
         `INSERT INTO inbox (message_id, sender_id, sender_handle, body, price, fee, status, request_hash, created_at,
@@ -511,17 +510,7 @@ export class Account extends DurableObject<Env> {
           req.senderId,
         );
       }
-      tx.event({
-        t: "message",
-        messageId: req.messageId,
-        senderId: req.senderId,
-        recipientId: userId,
-        price: `${q.price}`,
-        fee: `${q.fee}`,
-        status,
-        createdAt: now,
-        updatedAt: now,
-      });
+      // (The new message reaches the index from the inbox table itself; see flushLoop.)
     });
   }
 
@@ -781,7 +770,9 @@ export class Account extends DurableObject<Env> {
       .toArray().length;
     const pendingEvents =
       this.sql.exec("SELECT 1 FROM events LIMIT 1").toArray().length ||
-      this.sql.exec("SELECT 1 FROM ledger WHERE id > (SELECT flushed_ledger_id FROM account) LIMIT 1").toArray().length;
+      this.sql.exec("SELECT 1 FROM ledger WHERE id > (SELECT flushed_ledger_id FROM account) LIMIT 1").toArray()
+        .length ||
+      this.sql.exec("SELECT 1 FROM inbox WHERE seq > (SELECT flushed_inbox_seq FROM account) LIMIT 1").toArray().length;
     if (pendingNotices || pendingEvents) next.push(now + RETRY_MS);
     if (next.length) this.ensureAlarm(Math.min(...next));
   }
@@ -831,20 +822,32 @@ export class Account extends DurableObject<Env> {
   private async flushLoop(): Promise<void> {
     const accountId = this.userId();
     for (;;) {
-      // Ledger entries are read straight from the ledger (no copy in `events`);
-      // `flushed_ledger_id` is how far the queue has them.
-      const cursor = this.sql.exec<{ c: number }>("SELECT flushed_ledger_id AS c FROM account WHERE id = 1").one().c;
+      // Ledger entries and new messages are read straight from their tables (no
+      // copies); the two cursors say how far the queue has them. `events` holds
+      // only later changes (a message's status after an escrow settles).
+      const cursor = this.sql
+        .exec<{ l: number; m: number }>(
+          "SELECT flushed_ledger_id AS l, flushed_inbox_seq AS m FROM account WHERE id = 1",
+        )
+        .one();
       const ledger = this.sql
         .exec(
           "SELECT id, kind, amount, balance_after, ref, created_at FROM ledger WHERE id > ? ORDER BY id LIMIT ?",
-          cursor,
+          cursor.l,
+          EVENTS_PER_QUEUE_MESSAGE,
+        )
+        .toArray();
+      const received = this.sql
+        .exec(
+          "SELECT seq, message_id, sender_id, price, fee, status, created_at FROM inbox WHERE seq > ? ORDER BY seq LIMIT ?",
+          cursor.m,
           EVENTS_PER_QUEUE_MESSAGE,
         )
         .toArray();
       const rows = this.sql
         .exec<{ id: number; body: string }>("SELECT id, body FROM events ORDER BY id LIMIT ?", EVENTS_PER_QUEUE_MESSAGE)
         .toArray();
-      if (rows.length === 0 && ledger.length === 0) return;
+      if (rows.length === 0 && ledger.length === 0 && received.length === 0) return;
       const events: IndexEvent[] = ledger.map((r) => ({
         t: "ledger",
         accountId,
@@ -855,6 +858,19 @@ export class Account extends DurableObject<Env> {
         ref: r.ref as string | null,
         createdAt: r.created_at as number,
       }));
+      for (const m of received) {
+        events.push({
+          t: "message",
+          messageId: m.message_id as string,
+          senderId: m.sender_id as string,
+          recipientId: accountId,
+          price: m.price as string,
+          fee: m.fee as string,
+          status: m.status as string,
+          createdAt: m.created_at as number,
+          updatedAt: m.created_at as number,
+        });
+      }
       for (const r of rows) events.push(JSON.parse(r.body));
       events.push(this.totalsEvent());
       try {
@@ -867,6 +883,8 @@ export class Account extends DurableObject<Env> {
       if (rows.length) this.sql.exec("DELETE FROM events WHERE id <= ?", rows[rows.length - 1].id);
       if (ledger.length)
         this.sql.exec("UPDATE account SET flushed_ledger_id = ? WHERE id = 1", ledger[ledger.length - 1].id);
+      if (received.length)
+        this.sql.exec("UPDATE account SET flushed_inbox_seq = ? WHERE id = 1", received[received.length - 1].seq);
     }
   }
 
