@@ -9,7 +9,6 @@ import { DurableObject } from "cloudflare:workers";
 import { config } from "../worker/config";
 import type { MessageId } from "../worker/domain/message-id";
 import {
-  DEFAULT_POLICY,
   type PricingJson,
   type PricingPolicy,
   pricingToJson,
@@ -600,8 +599,8 @@ export class Account extends DurableObject<Env> {
     for (const [messageId, status] of settles) {
       const row = this.sql
         .exec(
-          `UPDATE outbox SET hold_state = 'settled', status = ?, updated_at = ?
-           WHERE message_id = ? AND hold_state = 'held' RETURNING price, fee, in_reply_to, created_at`,
+          `UPDATE outbox SET hold_state = 'settled', status = CASE status WHEN 'pending' THEN ? ELSE status END,
+             updated_at = ? WHERE message_id = ? AND hold_state = 'held' RETURNING price, fee, in_reply_to, created_at`,
           status,
           now,
           messageId,
@@ -622,8 +621,9 @@ export class Account extends DurableObject<Env> {
   /** The sender asks whether a held message arrived. Writes a tombstone when it did not. */
   async resolve(messageId: string): Promise<ResolveAnswer> {
     if (this.inFlight.has(messageId)) return { state: "pending" };
-    const row = this.sql.exec("SELECT status FROM inbox WHERE message_id = ?", messageId).toArray()[0];
-    if (row) return { state: "delivered", status: row.status as string };
+    const row = this.sql.exec("SELECT escrow_state FROM inbox WHERE message_id = ?", messageId).toArray()[0];
+    // The status the send answered with; later escrow outcomes reach the sender by escrowOutcome().
+    if (row) return { state: "delivered", status: row.escrow_state ? "escrowed" : "delivered" };
     this.sql.exec("INSERT OR IGNORE INTO tombstones (message_id, created_at) VALUES (?, ?)", messageId, Date.now());
     return { state: "aborted" };
   }
@@ -881,20 +881,20 @@ export class Account extends DurableObject<Env> {
         return;
       }
       if (rows.length) this.sql.exec("DELETE FROM events WHERE id <= ?", rows[rows.length - 1].id);
-      if (ledger.length)
-        this.sql.exec("UPDATE account SET flushed_ledger_id = ? WHERE id = 1", ledger[ledger.length - 1].id);
-      if (received.length)
-        this.sql.exec("UPDATE account SET flushed_inbox_seq = ? WHERE id = 1", received[received.length - 1].seq);
+      this.sql.exec(
+        "UPDATE account SET flushed_ledger_id = ?, flushed_inbox_seq = ? WHERE id = 1",
+        ledger.at(-1)?.id ?? cursor.l,
+        received.at(-1)?.seq ?? cursor.m,
+      );
     }
   }
 
   private totalsEvent(): IndexEvent {
-    const seq = this.sql.exec<{ id: number | null }>("SELECT MAX(id) AS id FROM ledger").one().id ?? 0;
     const t = this.s;
     return {
       t: "totals",
       accountId: this.userId(),
-      seq,
+      seq: t.lastLedgerId,
       balance: `${t.balance}`,
       held: `${t.held}`,
       fees: `${t.fees}`,
@@ -1101,8 +1101,6 @@ export class Account extends DurableObject<Env> {
     );
   }
 }
-
-export { DEFAULT_POLICY };
 
 function page<T>(rows: Row[], limit: number, key: string, map: (r: Row) => T): Page<T> {
   const more = rows.length > limit;

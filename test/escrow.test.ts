@@ -137,4 +137,31 @@ describe("escrow (settlement: on_reply)", () => {
     expect(await totals(bob)).toMatchObject({ held: "0" });
     expect((await totals(alice)).balance).toBe(`${10_000_000 - 25_000}`);
   });
+
+  it("keeps a refund that reaches the sender before its own hold settled", async () => {
+    const alice = await funded("10000000", "oa");
+    const bob = await funded("0", "ob");
+    await setPricing(bob, { settlement: "on_reply", replyWindowHours: 1 });
+    await runInDurableObject(stub(alice), (instance: Account) => {
+      instance.faults.add("settle:throw"); // Alice's hold stays open
+    });
+    const sent = await send(alice, bob, "hello");
+    expect(sent.status).toBe(201);
+    await runInDurableObject(stub(alice), (instance: Account) => {
+      instance.faults.clear();
+    });
+    await expireWindows(bob);
+    await runDurableObjectAlarm(stub(bob));
+    await untilStatus(alice, bob, sent.body.messageId, "refunded");
+    expect(await totals(alice)).toMatchObject({ held: "1025000" }); // refunded price, hold still open
+
+    // Now Alice's alarm resolves the old hold: it settles, and the refund stands.
+    await runInDurableObject(stub(alice), (_i: Account, state) => {
+      state.storage.sql.exec("UPDATE outbox SET created_at = created_at - 60000 WHERE hold_state = 'held'");
+    });
+    await runDurableObjectAlarm(stub(alice));
+    expect(await outboxStatus(alice, sent.body.messageId)).toBe("refunded");
+    expect(await totals(alice)).toMatchObject({ balance: `${10_000_000 - 25_000}`, held: "0" });
+    expect(await totals(bob)).toMatchObject({ balance: "0", held: "0", fees: "25000" });
+  });
 });

@@ -3,15 +3,16 @@ import { eq } from "drizzle-orm";
 import { db } from "./db/client";
 import { users } from "./db/schema";
 import { findDiscoverableUserIdByPhone } from "./identity/phone-lookup";
-import type { UserRow } from "./users";
-
-export const E164_RE = /^\+[1-9]\d{6,14}$/;
+import { normalizePhone } from "./identity/pii";
+import { HANDLE_RE, type UserRow } from "./users";
 
 export async function findRecipient(env: Env, selector: string): Promise<UserRow | undefined> {
   const s = selector.trim();
   if (s.startsWith("+")) {
-    if (!E164_RE.test(s)) return undefined;
-    const id = await findDiscoverableUserIdByPhone(env, s);
+    // Same normalization as verification, so a number is found however it was typed.
+    const phone = normalizePhone(s);
+    if (!phone) return undefined;
+    const id = await findDiscoverableUserIdByPhone(env, phone);
     return id ? db(env).query.users.findFirst({ where: eq(users.id, id) }) : undefined;
   }
   if (s.startsWith("u_")) return db(env).query.users.findFirst({ where: eq(users.id, s) });
@@ -22,7 +23,7 @@ export async function findRecipient(env: Env, selector: string): Promise<UserRow
 
 const normalizeSelector = (s: string) => {
   const h = s.replace(/^@/, "").toLowerCase();
-  return /^[a-z0-9_]{3,30}$/.test(h) ? h : null;
+  return HANDLE_RE.test(h) ? h : null;
 };
 
 /**
@@ -57,9 +58,4 @@ export async function resolveSendTarget(env: Env, to: string, fresh = false): Pr
   if (cache.size >= CACHE_MAX) cache.delete(cache.keys().next().value as string);
   cache.set(key, { id: user.id, at: Date.now() });
   return { id: user.id, expectHandle: null };
-}
-
-export function forgetSendTarget(to: string): void {
-  const key = to.trim().startsWith("u_") ? to.trim() : normalizeSelector(to.trim());
-  if (key) cache.delete(key);
 }

@@ -30,12 +30,21 @@ export async function sendTo(env: Env, ctx: Pick<ExecutionContext, "waitUntil">,
   // The cached handle moved to someone else: look it up again, once.
   const fresh = await resolveSendTarget(env, to, true);
   if (!fresh) throw notFound("recipient_not_found", "No such recipient.");
-  const second = await sendMessage(env, ctx, fresh, input);
-  if (second === "stale_recipient") throw new ApiError(503, "retry", "Recipient is changing; try again.");
-  return second;
+  return sendToId(env, ctx, fresh.id, input);
 }
 
-export async function sendMessage(
+/** Sends to a user id known to be current (a fresh lookup, the sender of a message being answered). */
+export async function sendToId(
+  env: Env,
+  ctx: Pick<ExecutionContext, "waitUntil">,
+  recipientId: string,
+  input: SendInput,
+) {
+  // Without an expected handle the recipient never answers "stale_recipient".
+  return (await sendMessage(env, ctx, { id: recipientId, expectHandle: null }, input)) as Sent;
+}
+
+async function sendMessage(
   env: Env,
   ctx: Pick<ExecutionContext, "waitUntil">,
   target: SendTarget,

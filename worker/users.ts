@@ -32,7 +32,8 @@ const RESERVED_HANDLES = new Set(["admin", "root", "support", "help", "api", "op
 /** Lowercases and checks a handle; null if it breaks the rules. */
 export function normalizeHandle(input: string): string | null {
   const h = input.trim().replace(/^@/, "").toLowerCase();
-  return HANDLE_RE.test(h) && !RESERVED_HANDLES.has(h) ? h : null;
+  // `u_…` is the shape of a user id: a handle like that could not be told apart from one in `to`.
+  return HANDLE_RE.test(h) && !RESERVED_HANDLES.has(h) && !h.startsWith("u_") ? h : null;
 }
 
 export async function findUser(env: Env, id: string): Promise<UserRow | undefined> {

@@ -9,6 +9,3 @@ export function fee(price: bigint, feeBps: bigint): bigint {
 export function discounted(amount: bigint, bps: number): bigint {
   return amount - (amount * BigInt(bps)) / BPS;
 }
-
-export const toWire = (n: bigint): string => n.toString();
-export const fromWire = (s: string): bigint => BigInt(s);

@@ -22,6 +22,3 @@ export const unauthorized = (message = "Missing or invalid access token.") =>
   new ApiError(401, "unauthorized", message);
 
 export const notFound = (code = "not_found", message = "Not found.") => new ApiError(404, code, message);
-
-export const invalidRequest = (message: string, issues: unknown[] = []) =>
-  new ApiError(400, "invalid_request", message, { issues });

@@ -5,7 +5,7 @@ import { ApiError, notFound } from "../http/errors";
 import { cursorOf, IdempotencyHeader, idempotencyKey, PageQuery } from "../http/request";
 import { Amount, bearerAuth, createRouter, errors, jsonBody, jsonResponse } from "../http/router";
 import { requireUser } from "../middleware/auth";
-import { type Sent, sendMessage, sendTo } from "../send";
+import { type Sent, sendTo, sendToId } from "../send";
 
 // zod counts UTF-16 code units; the contract says characters, so count code points.
 const MessageBody = z
@@ -196,19 +196,13 @@ export const messageRoutes = createRouter()
     const original = await c.env.ACCOUNT.getByName(c.var.userId).inboxMessage(messageId);
     if (!original) throw noSuchMessage();
     const { body, maxPrice } = c.req.valid("json");
-    const sent = await sendMessage(
-      c.env,
-      c.executionCtx,
-      { id: original.from.id, expectHandle: null },
-      {
-        senderId: c.var.userId,
-        body,
-        maxPrice: maxPrice ?? null,
-        idempotencyKey: idempotencyKey(c.req.header("idempotency-key")),
-        inReplyTo: messageId as MessageId,
-      },
-    );
-    if (sent === "stale_recipient") throw new Error("unreachable: no handle was expected");
+    const sent = await sendToId(c.env, c.executionCtx, original.from.id, {
+      senderId: c.var.userId,
+      body,
+      maxPrice: maxPrice ?? null,
+      idempotencyKey: idempotencyKey(c.req.header("idempotency-key")),
+      inReplyTo: messageId as MessageId,
+    });
     return answerSent(c, sent);
   })
   .openapi(outbox, async (c) => {
