@@ -1,0 +1,40 @@
+#!/usr/bin/env node
+// `npm run ops -- <command> [args]`: operating Paid Inbox from the command line.
+// Each command is one module in scripts/ops/<command>.mjs exporting
+//   export const summary = "one line for --help";
+//   export async function run(args, ctx) { … }
+// `ctx` (scripts/ops/context.mjs) reaches the local app (after `npm start`) or,
+// with --remote, the deployed one: D1 through `wrangler d1 execute`, admin
+// routes over HTTP with ADMIN_TOKEN.
+import { readdirSync } from "node:fs";
+import { opsContext } from "./ops/context.mjs";
+
+const dir = new URL("./ops/", import.meta.url);
+const commands = readdirSync(dir)
+  .filter((f) => f.endsWith(".mjs") && f !== "context.mjs")
+  .map((f) => f.slice(0, -4))
+  .sort();
+
+const [name, ...rest] = process.argv.slice(2);
+if (!name || name === "--help" || name === "help" || !commands.includes(name)) {
+  if (name && !["--help", "help"].includes(name)) console.error(`unknown command: ${name}\n`);
+  console.log("usage: npm run ops -- <command> [--remote] [args]\n\ncommands:");
+  for (const c of commands) {
+    const mod = await import(new URL(`${c}.mjs`, dir));
+    console.log(`  ${c.padEnd(18)} ${mod.summary ?? ""}`);
+  }
+  console.log(
+    "\nLocal by default (the app from `npm start`, APP_URL or http://127.0.0.1:8787, local D1);" +
+      "\n--remote: the deployed Worker (APP_URL and ADMIN_TOKEN from the environment) and remote D1.",
+  );
+  process.exit(name && !["--help", "help"].includes(name) ? 2 : 0);
+}
+
+const mod = await import(new URL(`${name}.mjs`, dir));
+const ctx = opsContext(rest);
+try {
+  await mod.run(ctx.args, ctx);
+} catch (err) {
+  console.error(`✗ ${name}: ${err.message}`);
+  process.exit(1);
+}
