@@ -52,6 +52,19 @@ contract PayInboxVault is IPayInboxVault, EIP712, Ownable2Step, Pausable, Reentr
         "Payment(address payer,address recipient,bytes32 messageId,bytes32 contentHash,uint256 amount,uint256 nonce,uint256 deadline)"
     );
 
+    /// @dev Byte offsets inside a `settleBatchPacked` entry (layout in `IPayInboxVault.settleBatchPacked`).
+    uint256 private constant _P_RECIPIENT = 20;
+    uint256 private constant _P_MESSAGE_ID = 40;
+    uint256 private constant _P_CONTENT_HASH = 72;
+    uint256 private constant _P_AMOUNT = 104;
+    uint256 private constant _P_NONCE = 120;
+    uint256 private constant _P_DEADLINE = 128;
+    uint256 private constant _P_CHANNEL = 133;
+    uint256 private constant _P_SIG_LENGTH = 134;
+    uint256 private constant _P_SIG = 136;
+    /// @dev Length of an EIP-2098 compact signature.
+    uint256 private constant _COMPACT_SIG_LENGTH = 64;
+
     // ───────────────────────────── storage ─────────────────────────────
 
     /// @dev The custodied token (USDC): a plain ERC-20, no fee on transfer, no callbacks.
@@ -174,6 +187,46 @@ contract PayInboxVault is IPayInboxVault, EIP712, Ownable2Step, Pausable, Reentr
             unchecked {
                 ++i;
             }
+        }
+        if (fees != 0) _accrue(fees);
+    }
+
+    /// @inheritdoc IPayInboxVault
+    function settleBatchPacked(bytes calldata batch) external whenNotPaused returns (uint256 settled) {
+        if (batch.length == 0) revert EmptyBatch();
+        uint256 feeBps_ = _feeBps;
+        // Computed once per batch instead of once per payment.
+        bytes32 domain = _domainSeparatorV4();
+        uint256 fees;
+        // Entries are addressed by absolute calldata position: no copy of the batch into memory.
+        uint256 start;
+        uint256 end;
+        assembly ("memory-safe") {
+            start := batch.offset
+            end := add(start, batch.length) // cannot overflow: calldata positions are far below 2^64
+        }
+        for (uint256 at = start; at < end;) {
+            uint256 sigLength;
+            uint256 next;
+            assembly ("memory-safe") {
+                sigLength := shr(240, calldataload(add(at, _P_SIG_LENGTH)))
+                // Cannot overflow: sigLength < 2^16 and `at` is a calldata position.
+                next := add(add(at, _P_SIG), sigLength)
+                if iszero(sigLength) { next := add(next, _COMPACT_SIG_LENGTH) }
+            }
+            // The whole entry, header included, must lie inside `batch`.
+            if (next > end) revert MalformedBatch(at - start);
+            (bytes4 reason, uint256 fee) = _payPacked(at, sigLength, domain, feeBps_);
+            // Cannot overflow: as in `settleBatch`.
+            unchecked {
+                if (reason == bytes4(0)) {
+                    fees += fee;
+                    ++settled;
+                } else {
+                    _emitPackedSkipped(at, reason);
+                }
+            }
+            at = next;
         }
         if (fees != 0) _accrue(fees);
     }
@@ -476,6 +529,164 @@ contract PayInboxVault is IPayInboxVault, EIP712, Ownable2Step, Pausable, Reentr
         if (payer.code.length == 0) return false;
         if (strict) return SignatureChecker.isValidERC1271SignatureNowCalldata(payer, digest, signature);
         return _isValidERC1271Capped(payer, digest, signature);
+    }
+
+    // ───────────────────────────── packed batches ─────────────────────────────
+
+    /// @dev Settles the packed entry at calldata position `at` (bounds checked by the caller) with the same checks, in
+    ///      the same order, as `_payRelayed` without `strict`: returns the failing check's selector and changes
+    ///      nothing, or returns `reason == 0` and the fee to accrue after moving the funds and emitting `MessagePaid`.
+    ///      Fields are read from calldata where they are used (3 gas each) to stay within the stack limit.
+    function _payPacked(uint256 at, uint256 sigLength, bytes32 domain, uint256 feeBps_)
+        private
+        returns (bytes4 reason, uint256 fee)
+    {
+        address payer;
+        address recipient;
+        uint256 amount;
+        {
+            uint256 deadline;
+            assembly ("memory-safe") {
+                deadline := shr(216, calldataload(add(at, _P_DEADLINE)))
+                payer := shr(96, calldataload(at))
+                recipient := shr(96, calldataload(add(at, _P_RECIPIENT)))
+                amount := shr(128, calldataload(add(at, _P_AMOUNT)))
+            }
+            // forge-lint: disable-next-line(block-timestamp)
+            if (block.timestamp > deadline) return (PaymentExpired.selector, 0);
+        }
+        // amount < 2^128 by its 16-byte field, so AmountTooLarge cannot apply to it.
+        if (amount == 0) return (ZeroAmount.selector, 0);
+        if (recipient == address(0) || recipient == payer) return (InvalidRecipient.selector, 0);
+
+        // The payer's slot: balance in the low 128 bits, nonce in the high 128 bits (`Account`'s layout).
+        Account storage from = _accounts[payer];
+        uint256 fromWord;
+        {
+            bool nonceMatches;
+            assembly ("memory-safe") {
+                fromWord := sload(from.slot)
+                nonceMatches := eq(shr(192, calldataload(add(at, _P_NONCE))), shr(128, fromWord))
+            }
+            if (!nonceMatches) return (InvalidNonce.selector, 0);
+            uint256 total;
+            // As `_withFee`. Cannot overflow: amount < 2^128 and feeBps ≤ 1000.
+            unchecked {
+                fee = amount * feeBps_ / _BPS;
+                total = amount + fee;
+            }
+            if (total > fromWord & _MAX_BALANCE) return (InsufficientBalance.selector, 0);
+            // The payer's new slot. Cannot underflow: total ≤ the balance (just checked), so only the low 128 bits
+            // change. Cannot overflow: the nonce equals the signed uint64 nonce, so + 1 stays far below 2^128.
+            unchecked {
+                fromWord = fromWord - total + (1 << 128);
+            }
+        }
+        if (sigLength == 0) {
+            address recovered = _recoverPacked(at, domain);
+            if (recovered == address(0) || recovered != payer) return (InvalidSignature.selector, 0);
+        } else if (!_isValidPacked1271(at, sigLength, payer, _packedDigest(at, domain))) {
+            return (InvalidSignature.selector, 0);
+        }
+        {
+            Account storage to = _accounts[recipient];
+            uint256 toWord;
+            assembly ("memory-safe") {
+                toWord := sload(to.slot)
+            }
+            if (amount > _MAX_BALANCE - (toWord & _MAX_BALANCE)) return (AmountTooLarge.selector, 0);
+            // Cannot overflow the recipient's low 128 bits: just checked, so its nonce half is untouched.
+            // payer != recipient, so the two slots differ.
+            assembly ("memory-safe") {
+                sstore(from.slot, fromWord)
+                sstore(to.slot, add(toWord, amount))
+            }
+        }
+        // `MessagePaid`, ABI-encoded by hand into scratch memory (same event, same data as `settleBatch`'s).
+        bytes32 topic = MessagePaid.selector;
+        assembly ("memory-safe") {
+            let m := mload(0x40)
+            mstore(m, amount)
+            mstore(add(m, 0x20), fee)
+            mstore(add(m, 0x40), calldataload(add(at, _P_CONTENT_HASH)))
+            mstore(add(m, 0x60), shr(192, calldataload(add(at, _P_NONCE))))
+            mstore(add(m, 0x80), byte(0, calldataload(add(at, _P_CHANNEL))))
+            log4(m, 0xa0, topic, payer, recipient, calldataload(add(at, _P_MESSAGE_ID)))
+        }
+    }
+
+    /// @dev True if the payer contract approves `digest` through ERC-1271 with the `sigLength` bytes of the entry at
+    ///      `at` (gas capped at `BATCH_ERC1271_GAS`).
+    function _isValidPacked1271(uint256 at, uint256 sigLength, address payer, bytes32 digest)
+        private
+        view
+        returns (bool)
+    {
+        if (payer.code.length == 0) return false;
+        bytes calldata signature;
+        assembly ("memory-safe") {
+            signature.offset := add(at, _P_SIG)
+            signature.length := sigLength
+        }
+        return _isValidERC1271Capped(payer, digest, signature);
+    }
+
+    /// @dev The EIP-712 digest of the entry at `at`: `hashStruct(Payment)` with the narrow fields widened to uint256
+    ///      exactly as signed, then `keccak256("\x19\x01" ‖ domain ‖ structHash)` (OZ `MessageHashUtils`' layout).
+    function _packedDigest(uint256 at, bytes32 domain) private pure returns (bytes32 digest) {
+        bytes32 typeHash = PAYMENT_TYPEHASH;
+        assembly ("memory-safe") {
+            // Scratch use of free memory, no pointer bump (as in `_hashPayment`).
+            let m := mload(0x40)
+            mstore(m, typeHash)
+            mstore(add(m, 0x20), shr(96, calldataload(at)))
+            mstore(add(m, 0x40), shr(96, calldataload(add(at, _P_RECIPIENT))))
+            calldatacopy(add(m, 0x60), add(at, _P_MESSAGE_ID), 0x40) // messageId, contentHash
+            mstore(add(m, 0xa0), shr(128, calldataload(add(at, _P_AMOUNT))))
+            mstore(add(m, 0xc0), shr(192, calldataload(add(at, _P_NONCE))))
+            mstore(add(m, 0xe0), shr(216, calldataload(add(at, _P_DEADLINE))))
+            let structHash := keccak256(m, 0x100)
+            mstore(m, hex"1901")
+            mstore(add(m, 0x02), domain)
+            mstore(add(m, 0x22), structHash)
+            digest := keccak256(m, 0x42)
+        }
+    }
+
+    /// @dev The signer of the entry at `at` under its EIP-2098 compact signature `r ‖ yParityAndS`, or zero if there
+    ///      is none. Same rules as OZ `ECDSA.tryRecover(hash, r, vs)` (which costs ~450 gas more a call): an `s`
+    ///      above half the curve order (the malleable twin) is refused; the `ecrecover` precompile returns no data
+    ///      for an invalid signature, which leaves the zeroed output word as the answer.
+    function _recoverPacked(uint256 at, bytes32 domain) private view returns (address signer) {
+        bytes32 digest = _packedDigest(at, domain);
+        assembly ("memory-safe") {
+            let vs := calldataload(add(at, add(_P_SIG, 0x20)))
+            let s := shr(1, shl(1, vs))
+            // secp256k1n / 2 (EIP-2 low-s rule).
+            if iszero(gt(s, 0x7FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF5D576E7357A4501DDFE92F46681B20A0)) {
+                let m := mload(0x40)
+                mstore(m, digest)
+                mstore(add(m, 0x20), add(shr(255, vs), 27))
+                mstore(add(m, 0x40), calldataload(add(at, _P_SIG)))
+                mstore(add(m, 0x60), s)
+                mstore(0x00, 0)
+                pop(staticcall(gas(), 0x01, m, 0x80, 0x00, 0x20))
+                signer := mload(0x00)
+            }
+        }
+    }
+
+    /// @dev `PaymentSkipped` for the entry at `at`.
+    function _emitPackedSkipped(uint256 at, bytes4 reason) private {
+        address payer;
+        bytes32 messageId;
+        uint256 nonce;
+        assembly ("memory-safe") {
+            payer := shr(96, calldataload(at))
+            messageId := calldataload(add(at, _P_MESSAGE_ID))
+            nonce := shr(192, calldataload(add(at, _P_NONCE)))
+        }
+        emit PaymentSkipped(payer, messageId, nonce, reason);
     }
 
     /// @dev `SignatureChecker.isValidERC1271SignatureNowCalldata` with the call's gas capped at `BATCH_ERC1271_GAS`.

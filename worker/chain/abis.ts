@@ -660,6 +660,25 @@ export const vaultAbi = [
   },
   {
     "type": "function",
+    "name": "settleBatchPacked",
+    "inputs": [
+      {
+        "name": "batch",
+        "type": "bytes",
+        "internalType": "bytes"
+      }
+    ],
+    "outputs": [
+      {
+        "name": "settled",
+        "type": "uint256",
+        "internalType": "uint256"
+      }
+    ],
+    "stateMutability": "nonpayable"
+  },
+  {
+    "type": "function",
     "name": "token",
     "inputs": [],
     "outputs": [
@@ -1174,6 +1193,17 @@ export const vaultAbi = [
         "name": "payer",
         "type": "address",
         "internalType": "address"
+      }
+    ]
+  },
+  {
+    "type": "error",
+    "name": "MalformedBatch",
+    "inputs": [
+      {
+        "name": "offset",
+        "type": "uint256",
+        "internalType": "uint256"
       }
     ]
   },

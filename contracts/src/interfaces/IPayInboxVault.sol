@@ -69,6 +69,9 @@ interface IPayInboxVault {
     /// @notice `settleBatch` was called with no payments.
     error EmptyBatch();
 
+    /// @notice `settleBatchPacked` data does not end on an entry boundary (the entry at `offset` is cut short).
+    error MalformedBatch(uint256 offset);
+
     /// @notice The fee exceeds the hard cap.
     error FeeTooHigh(uint256 feeBps, uint256 maxFeeBps);
 
@@ -164,6 +167,20 @@ interface IPayInboxVault {
     ///         with `PaymentSkipped` and does not affect the others.
     /// @return settled How many payments settled.
     function settleBatch(SignedPayment[] calldata payments) external returns (uint256 settled);
+
+    /// @notice `settleBatch` with tightly packed calldata (about 60% fewer calldata bytes per payment); same checks,
+    ///         same events, same per-payment skip rule.
+    /// @dev `batch` is a concatenation of entries, each (big-endian, no padding):
+    ///      `payer (20) ‖ recipient (20) ‖ messageId (32) ‖ contentHash (32) ‖ amount (uint128, 16) ‖
+    ///      nonce (uint64, 8) ‖ deadline (uint40, 5) ‖ channel (uint8, 1) ‖ sigLength (uint16, 2) ‖ signature`.
+    ///      `sigLength == 0`: the signature is 64 bytes, an EIP-2098 compact ECDSA signature `r ‖ yParityAndS` by
+    ///      the payer's key (low-s only), 200 bytes an entry. `sigLength > 0`: `sigLength` bytes handed to the payer's
+    ///      ERC-1271 `isValidSignature` (gas-capped as in `settleBatch`). The signed EIP-712 `Payment` is the same as
+    ///      everywhere (the narrow fields are widened to uint256), so one signature settles through either entry
+    ///      point, once. Payments whose amount, nonce or deadline do not fit the narrow fields use `settleBatch`.
+    ///      Reverts with `MalformedBatch` if the last entry is cut short.
+    /// @return settled How many payments settled.
+    function settleBatchPacked(bytes calldata batch) external returns (uint256 settled);
 
     /// @notice Raises the caller's nonce to `newNonce`, cancelling every unused signed payment below it.
     function invalidateNonces(uint256 newNonce) external;

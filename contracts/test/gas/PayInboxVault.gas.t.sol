@@ -78,6 +78,35 @@ contract PayInboxVaultGasTest is BaseTest {
         vm.snapshotValue(GROUP, "settleBatch_50_perMessage_freshRecipients", total / 50);
     }
 
+    /// @dev The same 50 payments through `settleBatchPacked` (EIP-2098 compact signatures). Target: ≤ 18,000.
+    function test_gas_settleBatchPacked_50_perMessage() public {
+        bytes memory batch = _packedBatch(50, 10, true);
+        vault.settleBatchPacked(batch);
+        uint256 total = vm.snapshotGasLastCall(GROUP, "settleBatchPacked_50_total");
+        vm.snapshotValue(GROUP, "settleBatchPacked_50_perMessage", total / 50);
+        assertLe(total / 50, 18_000, "settleBatchPacked_50_perMessage");
+    }
+
+    function test_gas_settleBatchPacked_50_perMessage_freshRecipients() public {
+        bytes memory batch = _packedBatch(50, 10, false);
+        vault.settleBatchPacked(batch);
+        uint256 total = vm.snapshotGasLastCall(GROUP, "settleBatchPacked_50_freshRecipients_total");
+        vm.snapshotValue(GROUP, "settleBatchPacked_50_perMessage_freshRecipients", total / 50);
+    }
+
+    function test_gas_settleBatchPacked_10_perMessage() public {
+        bytes memory batch = _packedBatch(10, 10, true);
+        vault.settleBatchPacked(batch);
+        uint256 total = vm.snapshotGasLastCall(GROUP, "settleBatchPacked_10_total");
+        vm.snapshotValue(GROUP, "settleBatchPacked_10_perMessage", total / 10);
+    }
+
+    function test_gas_settleBatchPacked_1() public {
+        bytes memory batch = _packedBatch(1, 1, true);
+        vault.settleBatchPacked(batch);
+        vm.snapshotGasLastCall(GROUP, "settleBatchPacked_1");
+    }
+
     function test_gas_payWithSig() public {
         IPayInboxVault.SignedPayment[] memory batch = _batch(1, 1, true);
         vault.payWithSig(batch[0].payment, batch[0].channel, batch[0].signature);
@@ -156,6 +185,15 @@ contract PayInboxVaultGasTest is BaseTest {
         usdc.approve(address(plain), amount);
         plain.deposit(amount);
         vm.stopPrank();
+    }
+
+    /// @dev `_batch` as `settleBatchPacked` data.
+    function _packedBatch(uint256 n, uint256 m, bool warmRecipients) internal returns (bytes memory packed) {
+        IPayInboxVault.SignedPayment[] memory batch = _batch(n, m, warmRecipients);
+        for (uint256 i; i < n; ++i) {
+            (, uint256 key) = makeAddrAndKey(string.concat("payer", vm.toString(i)));
+            packed = bytes.concat(packed, _packed(key, batch[i].payment, batch[i].channel));
+        }
     }
 
     /// @dev `n` funded payers paying `m` recipients round-robin; with `warmRecipients` each recipient already holds

@@ -7,7 +7,7 @@ import {MockUSDC} from "../../src/MockUSDC.sol";
 import {PayInboxVault} from "../../src/PayInboxVault.sol";
 import {VaultHandler} from "./VaultHandler.sol";
 
-/// @dev Invariants of the vault under random deposits, withdrawals, payments (direct, relayed, batched), nonce
+/// @dev Invariants of the vault under random deposits, withdrawals, payments (direct, relayed, batched, packed), nonce
 ///      invalidations, fee changes and pauses.
 contract PayInboxVaultInvariantTest is Test {
     MockUSDC internal usdc;
@@ -20,7 +20,7 @@ contract PayInboxVaultInvariantTest is Test {
         vault = new PayInboxVault(usdc, owner, makeAddr("feeRecipient"), 250);
         handler = new VaultHandler(vault, usdc, owner, makeAddr("feeRecipient"));
 
-        bytes4[] memory selectors = new bytes4[](11);
+        bytes4[] memory selectors = new bytes4[](12);
         selectors[0] = VaultHandler.deposit.selector;
         selectors[1] = VaultHandler.deposit.selector; // deposits twice as likely: keeps money flowing
         selectors[2] = VaultHandler.withdraw.selector;
@@ -32,6 +32,7 @@ contract PayInboxVaultInvariantTest is Test {
         selectors[8] = VaultHandler.setFeeBps.selector;
         selectors[9] = VaultHandler.togglePause.selector;
         selectors[10] = VaultHandler.warp.selector;
+        selectors[11] = VaultHandler.settleBatchPacked.selector;
         targetSelector(FuzzSelector({addr: address(handler), selectors: selectors}));
         targetContract(address(handler));
     }

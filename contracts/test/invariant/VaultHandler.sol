@@ -157,6 +157,56 @@ contract VaultHandler is CommonBase, StdCheats, StdUtils {
         require(settled == expected, "batch settled count");
     }
 
+    /// @dev The same mix of good and bad entries through `settleBatchPacked` (compact signatures).
+    function settleBatchPacked(uint256 seed, uint256 size) external track("settleBatchPacked") {
+        if (vault.paused()) return;
+        size = bound(size, 1, 8);
+        uint256[5] memory nextNonce;
+        uint256[6] memory room;
+        for (uint256 k; k < 6; ++k) {
+            if (k < 5) nextNonce[k] = vault.nonces(actors[k]);
+            room[k] = vault.balanceOf(actors[k]);
+        }
+        bytes memory packed;
+        IPayInboxVault.Payment[] memory payments = new IPayInboxVault.Payment[](size);
+        bool[] memory good = new bool[](size);
+        for (uint256 j; j < size; ++j) {
+            IPayInboxVault.SignedPayment memory item;
+            (item, good[j]) = _batchItem(uint256(keccak256(abi.encode(seed, j))), nextNonce, room);
+            payments[j] = item.payment;
+            packed = bytes.concat(packed, _toPacked(item));
+        }
+        uint256 settled = vault.settleBatchPacked(packed);
+        uint256 expected;
+        uint256 feeBps = vault.feeBps();
+        for (uint256 j; j < size; ++j) {
+            if (!good[j]) continue;
+            ++expected;
+            _book(payments[j].payer, payments[j].recipient, payments[j].amount, payments[j].amount * feeBps / 10_000);
+        }
+        require(settled == expected, "packed batch settled count");
+    }
+
+    /// @dev A `settleBatch` entry re-encoded for `settleBatchPacked` (65-byte signature → EIP-2098 compact).
+    function _toPacked(IPayInboxVault.SignedPayment memory item) internal pure returns (bytes memory) {
+        IPayInboxVault.Payment memory p = item.payment;
+        bytes memory sig = item.signature;
+        bytes32 r;
+        bytes32 s;
+        uint8 v;
+        assembly ("memory-safe") {
+            r := mload(add(sig, 0x20))
+            s := mload(add(sig, 0x40))
+            v := byte(0, mload(add(sig, 0x60)))
+        }
+        return abi.encodePacked(
+            abi.encodePacked(p.payer, p.recipient, p.messageId, p.contentHash),
+            abi.encodePacked(uint128(p.amount), uint64(p.nonce), uint40(p.deadline), item.channel, uint16(0)),
+            r,
+            bytes32(uint256(s) | (uint256(v - 27) << 255))
+        );
+    }
+
     /// @dev One batch entry from random `r`: a stale nonce, a wrong key, an expired deadline, or a valid payment
     ///      (valid only if the payer can afford it after the earlier entries: `room` tracks that).
     function _batchItem(uint256 r, uint256[5] memory nextNonce, uint256[6] memory room)

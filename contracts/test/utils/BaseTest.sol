@@ -96,6 +96,40 @@ abstract contract BaseTest is Test {
         return abi.encodePacked(r, s, v);
     }
 
+    /// @dev A `settleBatchPacked` entry with an EIP-2098 compact signature by `key`.
+    function _packed(uint256 key, IPayInboxVault.Payment memory p, uint8 channel) internal view returns (bytes memory) {
+        (uint8 v, bytes32 r, bytes32 s) = vm.sign(key, _digest(p, block.chainid, address(vault)));
+        return abi.encodePacked(_packedHeader(p, channel, 0), r, bytes32(uint256(s) | (uint256(v - 27) << 255)));
+    }
+
+    /// @dev A `settleBatchPacked` entry carrying `signature` for the payer's ERC-1271 check.
+    function _packed1271(IPayInboxVault.Payment memory p, uint8 channel, bytes memory signature)
+        internal
+        pure
+        returns (bytes memory)
+    {
+        return abi.encodePacked(_packedHeader(p, channel, uint16(signature.length)), signature);
+    }
+
+    /// @dev The 136-byte header of a packed entry (fields narrowed as the layout says; the test keeps them in range).
+    function _packedHeader(IPayInboxVault.Payment memory p, uint8 channel, uint16 sigLength)
+        internal
+        pure
+        returns (bytes memory)
+    {
+        return abi.encodePacked(
+            p.payer,
+            p.recipient,
+            p.messageId,
+            p.contentHash,
+            uint128(p.amount),
+            uint64(p.nonce),
+            uint40(p.deadline),
+            channel,
+            sigLength
+        );
+    }
+
     function _fee(uint256 amount) internal pure returns (uint256) {
         return amount * FEE_BPS / 10_000;
     }
