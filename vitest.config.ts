@@ -11,6 +11,8 @@ export const TEST_SECRETS = {
   ADMIN_TOKEN: "test-admin-token-0123456789abcdef",
   PII_KEY: "dGVzdC1waWkta2V5LTAxMjM0NTY3ODlhYmNkZWYwMTI=",
   OTP_HMAC_KEY: "test-otp-hmac-key-0123456789abcdef",
+  // anvil's default account #9 (a public test key); relayer tests run on their own anvil.
+  RELAYER_PRIVATE_KEY: "0x2a871d0798f97d79848a013d4936a73bf4cc922c825d33c1cf7073dff6d409c6",
 };
 
 export default defineConfig(async () => {

@@ -25,7 +25,21 @@ export function writeAbis() {
   }
   const file = path.join(root, "worker/chain/abis.ts");
   writeFileSync(file, parts.join("\n"));
+  writeBytecodeFixture();
   return file;
+}
+
+/** Creation bytecode of the vault and the mock token, for tests and the bench to deploy with viem (no forge needed). */
+function writeBytecodeFixture() {
+  const bytecode = (artifact) =>
+    JSON.parse(readFileSync(path.join(root, "contracts/out", artifact), "utf8")).bytecode.object;
+  const fixture = {
+    _comment:
+      "Creation bytecode from forge build (contracts/out); ABIs are in worker/chain/abis.ts. Regenerate with npm run contracts:build.",
+    PayInboxVault: bytecode("PayInboxVault.sol/PayInboxVault.json"),
+    MockUSDC: bytecode("MockUSDC.sol/MockUSDC.json"),
+  };
+  writeFileSync(path.join(root, "test/fixtures/vault-bytecode.json"), `${JSON.stringify(fixture, null, 2)}\n`);
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {

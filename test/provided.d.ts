@@ -7,6 +7,8 @@ declare module "vitest" {
     fakeProviderUrl: string;
     /** JSON-RPC URL of the anvil started by test/fakes/global-setup.mjs. */
     anvilUrl: string;
+    /** JSON-RPC URL of a second anvil, only for test/relayer.test.ts (it toggles mining, drops transactions). */
+    relayerAnvilUrl: string;
     /** An ERC-1271 contract wallet deployed there, and its owner's key. */
     contractWallet: { address: `0x${string}`; ownerKey: `0x${string}` };
   }

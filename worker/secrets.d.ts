@@ -15,5 +15,7 @@ declare namespace Cloudflare {
     TWILIO_AUTH_TOKEN?: string;
     /** SendGrid API key (OTP_PROVIDER=http, email codes). */
     SENDGRID_API_KEY?: string;
+    /** Chain mode: the relayer account's key (0x + 64 hex); it signs settleBatch transactions and pays their gas. */
+    RELAYER_PRIVATE_KEY?: string;
   }
 }

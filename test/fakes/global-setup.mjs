@@ -10,15 +10,18 @@ export const WALLET_OWNER_KEY = "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7
 
 /** @param {import("vitest/node").TestProject} project */
 export default async function setup(project) {
-  const [server, anvil] = await Promise.all([startFakeProviders(FAKE), startAnvil()]);
+  const [server, anvil, relayerAnvil] = await Promise.all([startFakeProviders(FAKE), startAnvil(), startAnvil()]);
   project.provide("fakeProviderUrl", server.url);
   project.provide("anvilUrl", anvil.url);
+  // The relayer tests stop and start mining and drop transactions: they get an anvil of their own.
+  project.provide("relayerAnvilUrl", relayerAnvil.url);
   project.provide("contractWallet", {
     address: await deployContractWallet(anvil.client, privateKeyToAccount(WALLET_OWNER_KEY).address),
     ownerKey: WALLET_OWNER_KEY,
   });
   return () => {
     anvil.close();
+    relayerAnvil.close();
     return server.close();
   };
 }

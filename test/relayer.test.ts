@@ -1,0 +1,236 @@
+// The relayer on a real anvil (its own, started by test/fakes/global-setup.mjs):
+// the settle queue's real consumer hands batches to the Relayer Durable Object,
+// which puts them on chain; then the mempool misbehaves — a dropped transaction,
+// a stuck one — and every payment is still paid exactly once, with one nonce per
+// batch. The assertions read the chain (MessagePaid logs, vault balances).
+import { createExecutionContext, createMessageBatch, env, getQueueResult, runInDurableObject } from "cloudflare:test";
+import { type Address, decodeFunctionData, type Hex, parseTransaction } from "viem";
+import { beforeAll, describe, expect, inject, it } from "vitest";
+import type { Relayer, RelayerStatus } from "../durable-objects/relayer";
+import { vaultAbi } from "../worker/chain/abis";
+import { relayerStub } from "../worker/chain/relayer-status";
+import type { SettleJob } from "../worker/chain/settle-job";
+import worker from "../worker/index";
+import {
+  address,
+  balanceOf,
+  deployVault,
+  deployWallet1271,
+  fund,
+  payerAccount,
+  signedJob,
+  type TestVault,
+  vaultEvents,
+  waitFor,
+} from "./chain-helpers";
+
+const rpcUrl = inject("relayerAnvilUrl");
+const AMOUNT = 2_000_000n; // 2 USDC
+const FEE = (AMOUNT * 250n) / 10_000n;
+
+let v: TestVault;
+let tagSeq = 0;
+
+const relayer = () => relayerStub(env);
+const status = (): Promise<RelayerStatus> => relayer().status();
+
+/** `n` fresh payers (funded), each paying one of `recipients` once. */
+async function jobsFor(n: number, recipients: Address[]): Promise<SettleJob[]> {
+  const salt = `p${++tagSeq}`;
+  const payers = Array.from({ length: n }, (_, i) => payerAccount(i, salt));
+  await fund(
+    v,
+    payers.map((p) => p.address),
+    10n * AMOUNT,
+  );
+  return Promise.all(
+    payers.map((p, i) =>
+      signedJob(v, p, {
+        payer: p.address,
+        recipient: recipients[i % recipients.length],
+        amount: AMOUNT,
+        nonce: 0n,
+        tag: `${salt}-${i}`,
+      }),
+    ),
+  );
+}
+
+/** The next block: where events of what follows start. */
+async function nextBlock(): Promise<bigint> {
+  return BigInt(await v.rpc<Hex>("eth_blockNumber")) + 1n;
+}
+
+/** Waits until the relayer has nothing in flight and nothing queued. */
+function idle() {
+  return waitFor("relayer idle", async () => {
+    const s = await status();
+    return s.inFlight.length === 0 && s.queued === 0 ? s : null;
+  });
+}
+
+/** MessagePaid count per messageId since `from`. */
+async function paidCounts(from: bigint): Promise<Map<Hex, number>> {
+  const counts = new Map<Hex, number>();
+  for (const e of await vaultEvents(v, from)) {
+    if (e.eventName === "MessagePaid") counts.set(e.args.messageId, (counts.get(e.args.messageId) ?? 0) + 1);
+  }
+  return counts;
+}
+
+/** Every transaction the relayer ever signed, decoded from its stored raw bytes. */
+async function signedTransactions() {
+  return runInDurableObject(relayer(), async (_r: Relayer, state) =>
+    state.storage.sql
+      .exec<{ hash: string; nonce: number; raw: string }>("SELECT hash, nonce, raw FROM attempts")
+      .toArray()
+      .map((a) => ({ ...a, tx: parseTransaction(a.raw as Hex) })),
+  );
+}
+
+beforeAll(async () => {
+  v = await deployVault(rpcUrl);
+  await relayer().configure({ rpcUrl, chainId: v.chainId, vault: v.vault, pollMs: 100, stuckMs: 60_000 });
+});
+
+describe("relayer", () => {
+  it("settles a queue batch: EOA and ERC-1271 payers, one MessagePaid each, in a settleBatchPacked", async () => {
+    const recipients = [address(1), address(2), address(3)];
+    const jobs = await jobsFor(11, recipients);
+    // A smart-account payer: its owner signs, the wallet approves through ERC-1271.
+    const owner = payerAccount(0, "wallet-owner");
+    const wallet = await deployWallet1271(v, owner.address);
+    await fund(v, [wallet], 10n * AMOUNT);
+    jobs.push(
+      await signedJob(v, owner, { payer: wallet, recipient: recipients[0], amount: AMOUNT, nonce: 0n, tag: "1271" }),
+    );
+    const from = await nextBlock();
+    const before = await Promise.all(recipients.map((r) => balanceOf(v, r)));
+
+    const batch = createMessageBatch<SettleJob>(
+      "settle",
+      jobs.map((body, i) => ({ id: `m${i}`, timestamp: new Date(), attempts: 1, body })),
+    );
+    const ctx = createExecutionContext();
+    await (worker.queue as ExportedHandlerQueueHandler<Env>)(batch as MessageBatch<unknown>, env, ctx);
+    const result = await getQueueResult(batch, ctx);
+    expect(result.explicitAcks.length).toBe(jobs.length);
+    expect(result.retryMessages).toEqual([]);
+
+    const s = await idle();
+    const counts = await paidCounts(from);
+    for (const job of jobs) expect(counts.get(job.payment.messageId)).toBe(1);
+    const after = await Promise.all(recipients.map((r) => balanceOf(v, r)));
+    expect(after[0] - before[0]).toBe(5n * AMOUNT); // payers 0, 3, 6, 9 and the wallet
+    expect(after[1] - before[1]).toBe(4n * AMOUNT);
+    expect(await balanceOf(v, wallet)).toBe(10n * AMOUNT - AMOUNT - FEE);
+
+    // One transaction, through the packed entry point, and the status shows it mined.
+    expect(s.recent[0].state).toBe("mined");
+    expect(s.recent[0].payments).toBe(12);
+    const tx = await v.deployer.getTransaction({ hash: s.recent[0].minedHash as Hex });
+    expect(decodeFunctionData({ abi: vaultAbi, data: tx.input }).functionName).toBe("settleBatchPacked");
+  });
+
+  it("a redelivered queue message is not settled twice", async () => {
+    const [job] = await jobsFor(1, [address(4)]);
+    const from = await nextBlock();
+    await relayer().enqueue([job]);
+    await idle();
+    expect((await relayer().enqueue([job])).added).toBe(0);
+    await idle();
+    expect((await paidCounts(from)).get(job.payment.messageId)).toBe(1);
+    expect(await vaultEvents(v, from)).toHaveLength(1); // no PaymentSkipped from a second attempt
+  });
+
+  it("re-sends a transaction dropped from the mempool; the payments are paid once", async () => {
+    const jobs = await jobsFor(3, [address(5)]);
+    await v.rpc("evm_setAutomine", [false]);
+    try {
+      const from = await nextBlock();
+      await relayer().enqueue(jobs);
+      const sent = await waitFor("first broadcast", async () => (await status()).inFlight[0]);
+      const { hash } = sent.attempts[0];
+      expect(await v.rpc("eth_getTransactionByHash", [hash])).not.toBeNull();
+
+      await v.rpc("anvil_dropTransaction", [hash]);
+      expect(await v.rpc("eth_getTransactionByHash", [hash])).toBeNull();
+      // The relayer notices and broadcasts the same signed bytes again.
+      await waitFor("re-broadcast", async () => (await v.rpc("eth_getTransactionByHash", [hash])) !== null);
+      const resent = (await status()).inFlight[0];
+      expect(resent.nonce).toBe(sent.nonce);
+      expect(resent.attempts).toHaveLength(1);
+      expect(resent.attempts[0].broadcasts).toBeGreaterThanOrEqual(2);
+
+      await v.rpc("evm_mine");
+      const s = await idle();
+      expect(s.recent.find((t) => t.nonce === sent.nonce)?.minedHash).toBe(hash);
+      const counts = await paidCounts(from);
+      for (const job of jobs) expect(counts.get(job.payment.messageId)).toBe(1);
+      expect(await balanceOf(v, address(5))).toBeGreaterThanOrEqual(3n * AMOUNT);
+    } finally {
+      await v.rpc("evm_setAutomine", [true]);
+    }
+  });
+
+  it("replaces a stuck transaction with a higher fee (same nonce, same batch); a later batch gets the next nonce", async () => {
+    const first = await jobsFor(2, [address(6)]);
+    const second = await jobsFor(2, [address(7)]);
+    await relayer().configure({ rpcUrl, chainId: v.chainId, vault: v.vault, pollMs: 100, stuckMs: 1_000 });
+    await v.rpc("evm_setAutomine", [false]);
+    try {
+      const from = await nextBlock();
+      await relayer().enqueue(first);
+      const stuck = await waitFor("first broadcast", async () => (await status()).inFlight[0]);
+      await relayer().enqueue(second);
+      const both = await waitFor("second transaction", async () => {
+        const s = await status();
+        return s.inFlight.length === 2 ? s.inFlight : null;
+      });
+      expect(both.map((t) => t.nonce)).toEqual([stuck.nonce, stuck.nonce + 1]);
+
+      // Nothing is mined; after stuckMs the head of the line is re-signed with higher fees.
+      const replaced = await waitFor("replacement", async () => {
+        const head = (await status()).inFlight.find((t) => t.nonce === stuck.nonce);
+        return head && head.attempts.length >= 2 ? head : null;
+      });
+      const [newest, original] = replaced.attempts;
+      expect(BigInt(newest.maxFeePerGas)).toBeGreaterThan(BigInt(original.maxFeePerGas));
+      expect(BigInt(newest.maxPriorityFeePerGas)).toBeGreaterThan(BigInt(original.maxPriorityFeePerGas));
+      // The node holds the replacement for that nonce, not the original.
+      expect(await v.rpc("eth_getTransactionByHash", [newest.hash])).not.toBeNull();
+      expect(await v.rpc("eth_getTransactionByHash", [original.hash])).toBeNull();
+
+      await v.rpc("evm_mine");
+      await v.rpc("evm_mine");
+      const s = await idle();
+      const mined = s.recent.find((t) => t.nonce === stuck.nonce);
+      expect(mined?.state).toBe("mined");
+      expect(mined?.minedHash).toBe(replaced.attempts[0].hash);
+      expect(await v.rpc("eth_getTransactionReceipt", [original.hash])).toBeNull();
+      const counts = await paidCounts(from);
+      for (const job of [...first, ...second]) expect(counts.get(job.payment.messageId)).toBe(1);
+    } finally {
+      await v.rpc("evm_setAutomine", [true]);
+      await relayer().configure({ rpcUrl, chainId: v.chainId, vault: v.vault, pollMs: 100, stuckMs: 60_000 });
+    }
+  });
+
+  it("never signed two transactions with the same nonce for different batches", async () => {
+    const signed = await signedTransactions();
+    expect(signed.length).toBeGreaterThan(4);
+    const dataByNonce = new Map<number, string>();
+    for (const { nonce, tx } of signed) {
+      expect(tx.nonce).toBe(nonce);
+      const data = dataByNonce.get(nonce);
+      if (data === undefined) dataByNonce.set(nonce, tx.data as string);
+      else expect(tx.data).toBe(data);
+    }
+    // And on chain: each relayer nonce was mined once.
+    const s = await status();
+    const nonces = s.recent.filter((t) => t.state === "mined").map((t) => t.nonce);
+    expect(new Set(nonces).size).toBe(nonces.length);
+    const count = await v.rpc<Hex>("eth_getTransactionCount", [s.relayer, "latest"]);
+    expect(Number(count)).toBe(s.nextNonce);
+  });
+});
