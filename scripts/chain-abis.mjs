@@ -29,17 +29,18 @@ export function writeAbis() {
   return file;
 }
 
-/** Creation bytecode of the vault and the mock token, for tests and the bench to deploy with viem (no forge needed). */
+/** ABI and creation bytecode of the vault and the mock token, for tests and the bench to deploy with viem (no forge). */
 function writeBytecodeFixture() {
-  const bytecode = (artifact) =>
-    JSON.parse(readFileSync(path.join(root, "contracts/out", artifact), "utf8")).bytecode.object;
-  const fixture = {
-    _comment:
-      "Creation bytecode from forge build (contracts/out); ABIs are in worker/chain/abis.ts. Regenerate with npm run contracts:build.",
-    PayInboxVault: bytecode("PayInboxVault.sol/PayInboxVault.json"),
-    MockUSDC: bytecode("MockUSDC.sol/MockUSDC.json"),
+  const contract = (artifact) => {
+    const { abi, bytecode } = JSON.parse(readFileSync(path.join(root, "contracts/out", artifact), "utf8"));
+    return { abi, bytecode: bytecode.object };
   };
-  writeFileSync(path.join(root, "test/fixtures/vault-bytecode.json"), `${JSON.stringify(fixture, null, 2)}\n`);
+  const fixture = {
+    _comment: "From forge build (contracts/out). Regenerate with npm run contracts:build.",
+    PayInboxVault: contract("PayInboxVault.sol/PayInboxVault.json"),
+    MockUSDC: contract("MockUSDC.sol/MockUSDC.json"),
+  };
+  writeFileSync(path.join(root, "test/fixtures/vault-contracts.json"), `${JSON.stringify(fixture)}\n`);
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {

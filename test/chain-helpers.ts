@@ -17,8 +17,8 @@ import { foundry } from "viem/chains";
 import { mockUsdcAbi, vaultAbi } from "../worker/chain/abis";
 import { paymentDomain, paymentMessage, paymentTypes } from "../worker/chain/packed-batch";
 import type { SettleJob } from "../worker/chain/settle-job";
-import bytecode from "./fixtures/vault-bytecode.json";
 import wallet1271 from "./fixtures/erc1271-wallet.json";
+import contracts from "./fixtures/vault-contracts.json";
 
 // anvil's account #0 (public test key): deploys, mints and deposits for the payers.
 const DEPLOYER = privateKeyToAccount("0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80");
@@ -54,8 +54,13 @@ export async function deployVault(rpcUrl: string): Promise<TestVault> {
     const receipt = await deployer.waitForTransactionReceipt({ hash });
     return receipt.contractAddress as Address;
   };
-  const token = await deploy(mockUsdcAbi, bytecode.MockUSDC as Hex, []);
-  const vault = await deploy(vaultAbi, bytecode.PayInboxVault as Hex, [token, DEPLOYER.address, DEPLOYER.address, 250n]);
+  const token = await deploy(mockUsdcAbi, contracts.MockUSDC.bytecode as Hex, []);
+  const vault = await deploy(vaultAbi, contracts.PayInboxVault.bytecode as Hex, [
+    token,
+    DEPLOYER.address,
+    DEPLOYER.address,
+    250n,
+  ]);
   await send(deployer, token, mockUsdcAbi, "mint", [DEPLOYER.address, 10n ** 15n]);
   await send(deployer, token, mockUsdcAbi, "approve", [vault, 2n ** 255n]);
   return {

@@ -2,14 +2,14 @@
 // Durable Object, which batches them into settleBatchPacked transactions. A
 // message is acknowledged once the Relayer has stored it; a malformed one is
 // dropped with a log line (retrying cannot fix it).
-import { z } from "zod";
+import { z } from "@hono/zod-openapi";
 import { relayerStub } from "../chain/relayer-status";
 import type { SettleJob } from "../chain/settle-job";
 
 const hex = (bytes: number) => z.string().regex(new RegExp(`^0x[0-9a-fA-F]{${bytes * 2}}$`));
 const uint = z.string().regex(/^\d{1,78}$/);
 
-const settleJob = z.object({
+export const settleJobSchema = z.object({
   payment: z.object({
     payer: hex(20),
     recipient: hex(20),
@@ -34,7 +34,7 @@ export async function consumeSettleBatch(batch: MessageBatch<SettleJob>, env: En
   }
   const valid: { msg: Message<SettleJob>; job: SettleJob }[] = [];
   for (const msg of batch.messages) {
-    const parsed = settleJob.safeParse(msg.body);
+    const parsed = settleJobSchema.safeParse(msg.body);
     if (parsed.success) valid.push({ msg, job: parsed.data as SettleJob });
     else {
       console.error("settle: dropping a malformed job", msg.id);

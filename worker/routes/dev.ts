@@ -8,6 +8,7 @@ import { devOutbox } from "../db/schema";
 import { notFound } from "../http/errors";
 import { createRouter, errors, jsonResponse } from "../http/router";
 import { normalizeEmail, normalizePhone } from "../identity/pii";
+import { settleJobSchema } from "../queues/settle-consumer";
 
 const outboxRoute = createRoute({
   method: "get",
@@ -26,27 +27,45 @@ const outboxRoute = createRoute({
   },
 });
 
-export const devRoutes = createRouter().openapi(outboxRoute, async (c) => {
-  if (!config(c.env).isDevelopment) throw notFound();
-  let to = c.req.valid("query").to;
-  // An unencoded "+" in a query string arrives as a space.
-  if (to?.startsWith(" ")) to = `+${to.slice(1)}`;
-  if (to !== undefined) to = normalizePhone(to) ?? normalizeEmail(to) ?? to;
-  const rows = await db(c.env)
-    .select()
-    .from(devOutbox)
-    .where(to === undefined ? undefined : eq(devOutbox.to, to))
-    .orderBy(desc(devOutbox.id))
-    .limit(100);
-  return c.json(
-    {
-      items: rows.map((r) => ({
-        to: r.to,
-        channel: r.channel,
-        text: r.text,
-        createdAt: new Date(r.createdAt).toISOString(),
-      })),
-    },
-    200,
-  );
+const settleRoute = createRoute({
+  method: "post",
+  path: "/settle",
+  tags: ["Development"],
+  summary: "Put signed payments straight on the settle queue (development only; npm run bench:chain)",
+  request: {
+    body: { content: { "application/json": { schema: z.object({ jobs: z.array(settleJobSchema).min(1).max(100) }) } } },
+  },
+  responses: { 202: jsonResponse(z.object({ queued: z.number() }), "Queued"), ...errors(400, 404) },
 });
+
+export const devRoutes = createRouter()
+  .openapi(settleRoute, async (c) => {
+    if (!config(c.env).isDevelopment) throw notFound();
+    const { jobs } = c.req.valid("json");
+    await c.env.SETTLE.sendBatch(jobs.map((body) => ({ body })));
+    return c.json({ queued: jobs.length }, 202);
+  })
+  .openapi(outboxRoute, async (c) => {
+    if (!config(c.env).isDevelopment) throw notFound();
+    let to = c.req.valid("query").to;
+    // An unencoded "+" in a query string arrives as a space.
+    if (to?.startsWith(" ")) to = `+${to.slice(1)}`;
+    if (to !== undefined) to = normalizePhone(to) ?? normalizeEmail(to) ?? to;
+    const rows = await db(c.env)
+      .select()
+      .from(devOutbox)
+      .where(to === undefined ? undefined : eq(devOutbox.to, to))
+      .orderBy(desc(devOutbox.id))
+      .limit(100);
+    return c.json(
+      {
+        items: rows.map((r) => ({
+          to: r.to,
+          channel: r.channel,
+          text: r.text,
+          createdAt: new Date(r.createdAt).toISOString(),
+        })),
+      },
+      200,
+    );
+  });

@@ -1,4 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
+import { relayerStatus } from "../chain/relayer-status";
 import { bearerAuth, createRouter, errors, jsonResponse } from "../http/router";
 import { requireAdmin } from "../middleware/auth";
 import { ledgerSummary } from "../queues/index-consumer";
@@ -28,4 +29,52 @@ const summary = createRoute({
   },
 });
 
-export const opsRoutes = createRouter().openapi(summary, async (c) => c.json(await ledgerSummary(c.env), 200));
+const relayerTx = z.object({
+  nonce: z.number(),
+  state: z.enum(["pending", "mined", "reverted", "superseded"]),
+  payments: z.number(),
+  createdAt: z.number(),
+  minedHash: z.string().nullable(),
+  blockNumber: z.number().nullable(),
+  gasUsed: z.string().nullable(),
+  attempts: z.array(
+    z.object({
+      hash: z.string(),
+      maxFeePerGas: z.string(),
+      maxPriorityFeePerGas: z.string(),
+      sentAt: z.number(),
+      broadcasts: z.number(),
+    }),
+  ),
+});
+
+const relayer = createRoute({
+  method: "get",
+  path: "/relayer",
+  tags: ["Operations"],
+  summary: "Chain mode: the relayer's address, next nonce, queued payments and in-flight transactions (admin)",
+  security: bearerAuth,
+  middleware: [requireAdmin] as const,
+  responses: {
+    200: jsonResponse(
+      z.object({
+        configured: z.boolean(),
+        relayer: z.string().nullable(),
+        chainId: z.number().nullable(),
+        vault: z.string().nullable(),
+        nextNonce: z.number().nullable(),
+        queued: z.number(),
+        failed: z.number(),
+        inFlight: z.array(relayerTx),
+        recent: z.array(relayerTx),
+        lastError: z.string().nullable(),
+      }),
+      "Relayer status",
+    ),
+    ...errors(401),
+  },
+});
+
+export const opsRoutes = createRouter()
+  .openapi(summary, async (c) => c.json(await ledgerSummary(c.env), 200))
+  .openapi(relayer, async (c) => c.json(await relayerStatus(c.env), 200));

@@ -1,0 +1,411 @@
+#!/usr/bin/env node
+// `npm run bench:chain`: settlement on a real local chain, measured in one run.
+//
+//   1. Gas per message read from real receipts: settleBatch (ABI-encoded) vs
+//      settleBatchPacked for batches of 1, 10 and 50 (fresh payers, recipients that
+//      already hold a balance, 10 at most — the forge gas test's shape).
+//   2. The relayer end to end with 1 s blocks: signed payments put on the `settle`
+//      queue of a disposable `wrangler dev` (POST /v1/dev/settle), consumed into the
+//      Relayer Durable Object, sent as settleBatchPacked transactions; every
+//      MessagePaid is watched on chain. Prints enqueue → paid latency p50/p99 at a
+//      steady rate, and sustained paid payments per second under a burst.
+//
+// It starts its own anvil (ANVIL_PORT, default a free port) and wrangler dev
+// (BENCH_PORT, default 8826) with a throwaway state directory; nothing else is
+// touched. Knobs: BENCH_CHAIN_RATE (payments/s for the latency phase, 20),
+// BENCH_CHAIN_SECONDS (10), BENCH_CHAIN_BURST (payments in the burst, 600).
+import { execFileSync, spawn } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import {
+  concatHex,
+  createPublicClient,
+  createWalletClient,
+  encodeFunctionData,
+  http,
+  keccak256,
+  numberToHex,
+  parseEventLogs,
+  parseSignature,
+  serializeCompactSignature,
+  signatureToCompactSignature,
+  toHex,
+} from "viem";
+import { privateKeyToAccount } from "viem/accounts";
+import { foundry } from "viem/chains";
+
+const contracts = JSON.parse(readFileSync(new URL("../test/fixtures/vault-contracts.json", import.meta.url), "utf8"));
+const vaultAbi = contracts.PayInboxVault.abi;
+const usdcAbi = contracts.MockUSDC.abi;
+
+const BENCH_PORT = process.env.BENCH_PORT ?? "8826";
+const RATE = Number(process.env.BENCH_CHAIN_RATE ?? 20);
+const SECONDS = Number(process.env.BENCH_CHAIN_SECONDS ?? 10);
+const BURST = Number(process.env.BENCH_CHAIN_BURST ?? 600);
+const AMOUNT = 2_000_000n;
+
+// anvil's public dev keys: #0 deploys and funds, #1 is the relayer.
+const DEPLOYER = privateKeyToAccount("0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80");
+const RELAYER_KEY = "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d";
+const RELAYER = privateKeyToAccount(RELAYER_KEY);
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.listen(0, "127.0.0.1", () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+    srv.on("error", reject);
+  });
+}
+
+async function rpc(url, method, params = []) {
+  const res = await fetch(url, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ jsonrpc: "2.0", id: 1, method, params }),
+  });
+  const body = await res.json();
+  if (body.error) throw new Error(`${method}: ${body.error.message}`);
+  return body.result;
+}
+
+async function startAnvil() {
+  const port = Number(process.env.ANVIL_PORT ?? (await freePort()));
+  const url = `http://127.0.0.1:${port}`;
+  const child = spawn("node_modules/.bin/anvil", ["--host", "127.0.0.1", "--port", String(port), "--silent"], {
+    stdio: "ignore",
+  });
+  for (let i = 0; i < 100; i++) {
+    try {
+      await rpc(url, "eth_chainId");
+      return { url, stop: () => child.kill("SIGTERM") };
+    } catch {
+      await sleep(100);
+    }
+  }
+  child.kill("SIGTERM");
+  throw new Error(`anvil did not start on ${url}`);
+}
+
+async function startWrangler(vars) {
+  const state = mkdtempSync(join(existsSync("/dev/shm") ? "/dev/shm" : tmpdir(), "paid-inbox-bench-chain-"));
+  const wrangler = "node_modules/.bin/wrangler";
+  if (!existsSync("frontend/dist/index.html")) {
+    execFileSync("node_modules/.bin/vite", ["build", "--config", "frontend/vite.config.ts", "--logLevel", "warn"]);
+  }
+  if (!existsSync(".dev.vars")) (await import("./dev-vars.mjs")).ensureDevVars();
+  execFileSync(wrangler, ["d1", "migrations", "apply", "DB", "--local", "--persist-to", state], { stdio: "ignore" });
+  const varArgs = Object.entries(vars).flatMap(([k, v]) => ["--var", `${k}:${v}`]);
+  const child = spawn(wrangler, ["dev", "--ip", "127.0.0.1", "--port", BENCH_PORT, "--persist-to", state, ...varArgs], {
+    stdio: "ignore",
+    detached: true,
+  });
+  const base = `http://127.0.0.1:${BENCH_PORT}`;
+  const up = async () => {
+    try {
+      return (await fetch(`${base}/health`)).ok;
+    } catch {
+      return false;
+    }
+  };
+  for (let i = 0; i < 120 && !(await up()); i++) await sleep(500);
+  if (!(await up())) throw new Error("wrangler dev did not come up");
+  return {
+    base,
+    stop() {
+      try {
+        process.kill(-child.pid, "SIGTERM");
+      } catch {}
+      rmSync(state, { recursive: true, force: true });
+    },
+  };
+}
+
+const types = {
+  Payment: [
+    { name: "payer", type: "address" },
+    { name: "recipient", type: "address" },
+    { name: "messageId", type: "bytes32" },
+    { name: "contentHash", type: "bytes32" },
+    { name: "amount", type: "uint256" },
+    { name: "nonce", type: "uint256" },
+    { name: "deadline", type: "uint256" },
+  ],
+};
+
+const payerAccount = (tag) => privateKeyToAccount(keccak256(toHex(`bench-payer:${tag}`)));
+const recipientAddress = (i) => privateKeyToAccount(keccak256(toHex(`bench-recipient:${i}`))).address;
+
+async function main() {
+  const anvil = await startAnvil();
+  let server = null;
+  try {
+    const chain = { ...foundry, rpcUrls: { default: { http: [anvil.url] } } };
+    const pub = createPublicClient({ chain, transport: http(anvil.url) });
+    const deployer = createWalletClient({ account: DEPLOYER, chain, transport: http(anvil.url) });
+    const relayer = createWalletClient({ account: RELAYER, chain, transport: http(anvil.url) });
+    const mined = async (hash) => {
+      const r = await pub.waitForTransactionReceipt({ hash, pollingInterval: 50 });
+      if (r.status !== "success") throw new Error(`transaction ${hash} reverted`);
+      return r;
+    };
+
+    // ── deploy and fund (automine: instant) ──
+    const deploy = async (c, args) =>
+      (await mined(await deployer.deployContract({ abi: c.abi, bytecode: c.bytecode, args }))).contractAddress;
+    const token = await deploy(contracts.MockUSDC, []);
+    const vault = await deploy(contracts.PayInboxVault, [token, DEPLOYER.address, DEPLOYER.address, 250n]);
+    await mined(
+      await deployer.writeContract({
+        address: token,
+        abi: usdcAbi,
+        functionName: "mint",
+        args: [DEPLOYER.address, 10n ** 18n],
+      }),
+    );
+    await mined(
+      await deployer.writeContract({
+        address: token,
+        abi: usdcAbi,
+        functionName: "approve",
+        args: [vault, 2n ** 255n],
+      }),
+    );
+    let nonce = await pub.getTransactionCount({ address: DEPLOYER.address });
+    /** depositFor each user, pipelined (explicit nonces), then waits for the last one. */
+    const fund = async (users) => {
+      let last;
+      for (let i = 0; i < users.length; i += 50) {
+        const hashes = await Promise.all(
+          users.slice(i, i + 50).map((u) =>
+            deployer.writeContract({
+              address: vault,
+              abi: vaultAbi,
+              functionName: "depositFor",
+              args: [u, 10n * AMOUNT],
+              nonce: nonce++,
+              gas: 100_000n,
+            }),
+          ),
+        );
+        last = hashes.at(-1);
+      }
+      if (last) await mined(last);
+    };
+    const recipients = Array.from({ length: 10 }, (_, i) => recipientAddress(i));
+    await fund(recipients); // recipients already hold a balance, as in the forge gas test
+
+    const domain = { name: "PayInboxVault", version: "1", chainId: chain.id, verifyingContract: vault };
+    const deadline = BigInt(Math.floor(Date.now() / 1000) + 7200);
+    const sign = async (account, i, tag) => {
+      const payment = {
+        payer: account.address,
+        recipient: recipients[i % recipients.length],
+        messageId: keccak256(toHex(`bench-message:${tag}`)),
+        contentHash: keccak256(toHex(`bench-content:${tag}`)),
+        amount: AMOUNT,
+        nonce: 0n,
+        deadline,
+      };
+      const signature = await account.signTypedData({ domain, types, primaryType: "Payment", message: payment });
+      return { payment, signature };
+    };
+
+    // ── 1. gas per message from receipts ──
+    const gasRows = [];
+    for (const n of [1, 10, 50]) {
+      const row = { batch: n };
+      for (const method of ["settleBatch", "settleBatchPacked"]) {
+        const payers = Array.from({ length: n }, (_, i) => payerAccount(`${method}-${n}-${i}`));
+        await fund(payers.map((p) => p.address));
+        const signed = await Promise.all(payers.map((p, i) => sign(p, i, `${method}-${n}-${i}`)));
+        const data =
+          method === "settleBatch"
+            ? encodeFunctionData({
+                abi: vaultAbi,
+                functionName: "settleBatch",
+                args: [signed.map((s) => ({ payment: s.payment, channel: 1, signature: s.signature }))],
+              })
+            : encodeFunctionData({
+                abi: vaultAbi,
+                functionName: "settleBatchPacked",
+                args: [concatHex(signed.map(packedEntry))],
+              });
+        const receipt = await mined(await relayer.sendTransaction({ to: vault, data, gas: 5_000_000n }));
+        const paid = parseEventLogs({ abi: vaultAbi, logs: receipt.logs, eventName: "MessagePaid" }).length;
+        if (paid !== n) throw new Error(`${method} of ${n} paid ${paid}`);
+        row[method] = Number(receipt.gasUsed) / n;
+      }
+      gasRows.push(row);
+    }
+
+    // ── 2. the relayer, through the queue, with 1 s blocks ──
+    const latencyPayers = Array.from({ length: RATE * SECONDS }, (_, i) => payerAccount(`steady-${i}`));
+    const burstPayers = Array.from({ length: BURST }, (_, i) => payerAccount(`burst-${i}`));
+    await fund([...latencyPayers, ...burstPayers].map((p) => p.address));
+    const steadyJobs = await Promise.all(latencyPayers.map((p, i) => sign(p, i, `steady-${i}`)));
+    const burstJobs = await Promise.all(burstPayers.map((p, i) => sign(p, i, `burst-${i}`)));
+    await rpc(anvil.url, "evm_setAutomine", [false]);
+    await rpc(anvil.url, "evm_setIntervalMining", [1]);
+
+    server = await startWrangler({
+      CHAIN_RPC_URL: anvil.url,
+      CHAIN_ID: String(chain.id),
+      VAULT_ADDRESS: vault,
+      RELAYER_PRIVATE_KEY: RELAYER_KEY,
+    });
+    const enqueue = async (jobs) => {
+      const res = await fetch(`${server.base}/v1/dev/settle`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({
+          jobs: jobs.map((j) => ({
+            payment: {
+              ...j.payment,
+              amount: j.payment.amount.toString(),
+              nonce: j.payment.nonce.toString(),
+              deadline: j.payment.deadline.toString(),
+            },
+            signature: j.signature,
+            channel: 1,
+          })),
+        }),
+      });
+      if (res.status !== 202) throw new Error(`POST /v1/dev/settle → ${res.status} ${await res.text()}`);
+    };
+
+    // Watches MessagePaid logs; records when each messageId was first seen.
+    const seen = new Map();
+    const phaseStart = BigInt(await rpc(anvil.url, "eth_blockNumber"));
+    let from = phaseStart;
+    let watching = true;
+    const watcher = (async () => {
+      while (watching) {
+        const to = BigInt(await rpc(anvil.url, "eth_blockNumber"));
+        if (to >= from) {
+          const logs = await pub.getLogs({ address: vault, fromBlock: from, toBlock: to });
+          const now = Date.now();
+          for (const e of parseEventLogs({ abi: vaultAbi, logs, eventName: "MessagePaid" })) {
+            if (!seen.has(e.args.messageId)) seen.set(e.args.messageId, now);
+          }
+          from = to + 1n;
+        }
+        await sleep(100);
+      }
+    })();
+    const waitPaid = async (jobs, ms) => {
+      const until = Date.now() + ms;
+      while (jobs.some((j) => !seen.has(j.payment.messageId)) && Date.now() < until) await sleep(100);
+      return jobs.filter((j) => seen.has(j.payment.messageId)).length;
+    };
+
+    // Warm-up: one payment through the whole path (wrangler, queue, Durable Object, first block).
+    const warm = await sign(payerAccount("warm"), 0, "warm");
+    await fund([warm.payment.payer]);
+    await enqueue([warm]);
+    await waitPaid([warm], 60_000);
+
+    // Steady rate: RATE payments a second, one request each, for SECONDS.
+    const sentAt = new Map();
+    const t0 = Date.now();
+    for (let i = 0; i < steadyJobs.length; i++) {
+      const due = t0 + (i * 1000) / RATE;
+      if (due > Date.now()) await sleep(due - Date.now());
+      sentAt.set(steadyJobs[i].payment.messageId, Date.now());
+      await enqueue([steadyJobs[i]]);
+    }
+    const steadyPaid = await waitPaid(steadyJobs, 60_000);
+    const latencies = steadyJobs
+      .filter((j) => seen.has(j.payment.messageId))
+      .map((j) => seen.get(j.payment.messageId) - sentAt.get(j.payment.messageId))
+      .sort((a, b) => a - b);
+    const pct = (p) => latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))];
+
+    // Burst: everything at once (50 per request); sustained rate = paid / (last paid − first sent).
+    const burstStart = Date.now();
+    await Promise.all(
+      Array.from({ length: Math.ceil(BURST / 50) }, (_, k) => enqueue(burstJobs.slice(k * 50, k * 50 + 50))),
+    );
+    const burstPaid = await waitPaid(burstJobs, 120_000);
+    const lastPaid = Math.max(
+      ...burstJobs.filter((j) => seen.has(j.payment.messageId)).map((j) => seen.get(j.payment.messageId)),
+    );
+    watching = false;
+    await watcher;
+
+    // The relayer's own transactions in this phase: gas per payment as sent by the relayer.
+    const blocks = Number(await rpc(anvil.url, "eth_blockNumber"));
+    let relayerGas = 0n;
+    let relayerPayments = 0;
+    let relayerTxs = 0;
+    for (let b = blocks; b > Number(phaseStart); b--) {
+      const block = await pub.getBlock({ blockNumber: BigInt(b), includeTransactions: true });
+      for (const tx of block.transactions) {
+        if (tx.from.toLowerCase() !== RELAYER.address.toLowerCase()) continue;
+        const r = await pub.getTransactionReceipt({ hash: tx.hash });
+        relayerGas += r.gasUsed;
+        relayerTxs++;
+        relayerPayments += parseEventLogs({ abi: vaultAbi, logs: r.logs, eventName: "MessagePaid" }).length;
+      }
+    }
+
+    console.log("\nGas per message, from anvil receipts (fresh payers, ≤ 10 recipients holding a balance):");
+    console.table(
+      gasRows.map((r) => ({
+        batch: r.batch,
+        "settleBatch gas/msg": Math.round(r.settleBatch),
+        "settleBatchPacked gas/msg": Math.round(r.settleBatchPacked),
+        "packed / abi": (r.settleBatchPacked / r.settleBatch).toFixed(3),
+      })),
+    );
+    console.log(
+      `Relayer (queue → Relayer DO → settleBatchPacked, 1 s blocks): ${relayerTxs} transactions, ` +
+        `${relayerPayments} payments, ${Math.round(Number(relayerGas) / Math.max(1, relayerPayments))} gas/payment`,
+    );
+    console.log(
+      `Steady ${RATE}/s for ${SECONDS}s: ${steadyPaid}/${steadyJobs.length} paid; enqueue → MessagePaid seen: ` +
+        `p50 ${pct(50)} ms, p99 ${pct(99)} ms, max ${latencies.at(-1)} ms`,
+    );
+    const sustained = burstPaid / ((lastPaid - burstStart) / 1000);
+    console.log(
+      `Burst of ${BURST}: ${burstPaid} paid in ${((lastPaid - burstStart) / 1000).toFixed(1)} s → ${sustained.toFixed(1)} paid payments/s sustained`,
+    );
+    const g50 = gasRows.find((r) => r.batch === 50);
+    console.log(
+      `ratio: settleBatchPacked gas/msg at 50 = ${Math.round(g50.settleBatchPacked)} (target ≤ 18,000; settleBatch ${Math.round(g50.settleBatch)}, ` +
+        `${(g50.settleBatchPacked / g50.settleBatch).toFixed(3)}×); paid/s sustained = ${sustained.toFixed(1)}; ` +
+        `latency p99/p50 = ${(pct(99) / pct(50)).toFixed(2)}`,
+    );
+    if (burstPaid < BURST || steadyPaid < steadyJobs.length) process.exitCode = 1;
+  } finally {
+    server?.stop();
+    anvil.stop();
+  }
+}
+
+/** A settleBatchPacked entry with the EIP-2098 compact form of an EOA's signature. */
+function packedEntry({ payment: p, signature }) {
+  return concatHex([
+    p.payer,
+    p.recipient,
+    p.messageId,
+    p.contentHash,
+    numberToHex(p.amount, { size: 16 }),
+    numberToHex(p.nonce, { size: 8 }),
+    numberToHex(p.deadline, { size: 5 }),
+    numberToHex(1, { size: 1 }),
+    numberToHex(0, { size: 2 }),
+    serializeCompactSignature(signatureToCompactSignature(parseSignature(signature))),
+  ]);
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
