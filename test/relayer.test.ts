@@ -132,6 +132,62 @@ describe("relayer", () => {
     expect(decodeFunctionData({ abi: vaultAbi, data: tx.input }).functionName).toBe("settleBatchPacked");
   });
 
+  it("the queue consumer drops a malformed job, enqueues the rest, and retries all without a relayer key", async () => {
+    const [job] = await jobsFor(1, [address(8)]);
+    const from = await nextBlock();
+    const bad = { ...job, payment: { ...job.payment, amount: "-1" } };
+    const messages = [
+      { id: "ok", timestamp: new Date(), attempts: 1, body: job },
+      { id: "bad", timestamp: new Date(), attempts: 1, body: bad as SettleJob },
+    ];
+    const queue = worker.queue as ExportedHandlerQueueHandler<Env>;
+
+    const keyless = createMessageBatch<SettleJob>("settle", messages);
+    const ctx1 = createExecutionContext();
+    await queue(keyless as MessageBatch<unknown>, { ...env, RELAYER_PRIVATE_KEY: undefined } as Env, ctx1);
+    const r1 = await getQueueResult(keyless, ctx1);
+    expect(r1.retryBatch.retry).toBe(true);
+    expect(r1.explicitAcks).toEqual([]);
+
+    const batch = createMessageBatch<SettleJob>("settle", messages);
+    const ctx2 = createExecutionContext();
+    await queue(batch as MessageBatch<unknown>, env, ctx2);
+    const r2 = await getQueueResult(batch, ctx2);
+    expect(r2.explicitAcks.sort()).toEqual(["bad", "ok"]);
+    await idle();
+    expect((await paidCounts(from)).get(job.payment.messageId)).toBe(1);
+  });
+
+  it("a payer whose nonce no longer fits 64 bits is settled through settleBatch", async () => {
+    const payer = payerAccount(0, "big-nonce");
+    await fund(v, [payer.address], 10n * AMOUNT);
+    await v.rpc("anvil_setBalance", [payer.address, "0xde0b6b3a7640000"]);
+    const big = (1n << 64n) + 5n;
+    for (const step of [(1n << 64n) - 1n, big]) {
+      const hash = await v.deployer.writeContract({
+        account: payer,
+        address: v.vault,
+        abi: vaultAbi,
+        functionName: "invalidateNonces",
+        args: [step],
+      } as never);
+      await v.deployer.waitForTransactionReceipt({ hash });
+    }
+    const job = await signedJob(v, payer, {
+      payer: payer.address,
+      recipient: address(9),
+      amount: AMOUNT,
+      nonce: big,
+      tag: "big-nonce",
+    });
+    const from = await nextBlock();
+    await relayer().enqueue([job]);
+    const s = await idle();
+    expect((await paidCounts(from)).get(job.payment.messageId)).toBe(1);
+    const tx = await v.deployer.getTransaction({ hash: s.recent[0].minedHash as Hex });
+    expect(decodeFunctionData({ abi: vaultAbi, data: tx.input }).functionName).toBe("settleBatch");
+  });
+
   it("a redelivered queue message is not settled twice", async () => {
     const [job] = await jobsFor(1, [address(4)]);
     const from = await nextBlock();
