@@ -22,7 +22,7 @@ import {
   type TestVault,
   vaultEvents,
   waitFor,
-} from "./chain-helpers";
+} from "./relayer-helpers";
 
 const rpcUrl = inject("relayerAnvilUrl");
 const AMOUNT = 2_000_000n; // 2 USDC
