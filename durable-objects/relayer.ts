@@ -53,6 +53,13 @@ export interface RelayerSettings {
   feeBumpPercent: number;
   /** Never offer more than this per gas (wei), however long a transaction is stuck. */
   maxFeeCapWei: string;
+  /**
+   * How long a nonce must look used by someone else (the chain's count is past it, no
+   * receipt for any of our attempts) before its payments are queued again: a load-balanced
+   * RPC can report the count before it serves the receipt, and re-sending a batch that was
+   * in fact mined would only add PaymentSkipped (InvalidNonce) events.
+   */
+  supersededAfterMs: number;
 }
 
 export const RELAYER_DEFAULTS = {
@@ -62,10 +69,13 @@ export const RELAYER_DEFAULTS = {
   batchSize: 50,
   feeBumpPercent: 25,
   maxFeeCapWei: "1000000000000", // 1,000 gwei
+  supersededAfterMs: 60_000,
 } satisfies Partial<RelayerSettings>;
 
 /** Retry delay after a failed tick (RPC down) or a batch that would revert (vault paused). */
 const RETRY_MS = 5_000;
+/** Keep each transaction's gas limit well under a block's (ERC-1271 entries reserve 560k each). */
+const MAX_TX_GAS = 12_000_000n;
 
 export interface RelayerAttempt {
   hash: Hex;
@@ -196,9 +206,11 @@ export class Relayer extends DurableObject<Env> {
       const attempts = attemptsOf(this.sql, tx.nonce);
       if (await this.settleIfMined(client, tx, attempts)) continue;
       if (tx.nonce < mined) {
-        // The nonce is used, by none of our attempts (a receipt can lag the count: look once more).
-        if (await this.settleIfMined(client, tx, attempts)) continue;
-        this.ctx.storage.transactionSync(() => markSuperseded(this.sql, tx.nonce));
+        // The nonce is used, by none of our attempts so far: give the receipt time to show up.
+        const key = `gone:${tx.nonce}`;
+        const since = Number(getMeta(this.sql, key) ?? Date.now());
+        if (Date.now() - since < s.supersededAfterMs) setMeta(this.sql, key, String(since));
+        else this.ctx.storage.transactionSync(() => markSuperseded(this.sql, tx.nonce));
         continue;
       }
       const latest = attempts[0];
@@ -272,8 +284,20 @@ export class Relayer extends DurableObject<Env> {
       const rows = queuedJobs(this.sql, s.batchSize);
       if (rows.length === 0) return false;
       inPayerNonceOrder(rows);
-      const jobs = rows.map((r) => r.job);
-      const { data, gas } = await settleTransaction(jobs, s.chainId, s.vault);
+      let { data, gas } = await settleTransaction(
+        rows.map((r) => r.job),
+        s.chainId,
+        s.vault,
+      );
+      // Many ERC-1271 payers: fewer payments in this transaction, the rest in the next.
+      while (gas > MAX_TX_GAS && rows.length > 1) {
+        rows.splice(Math.ceil(rows.length / 2));
+        ({ data, gas } = await settleTransaction(
+          rows.map((r) => r.job),
+          s.chainId,
+          s.vault,
+        ));
+      }
       // Payments that cannot settle are skipped on chain, never reverted: a reverting call means the
       // vault refuses every batch (paused) — wait rather than burn the fee.
       try {

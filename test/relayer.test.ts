@@ -4,7 +4,9 @@
 // a stuck one — and every payment is still paid exactly once, with one nonce per
 // batch. The assertions read the chain (MessagePaid logs, vault balances).
 import { createExecutionContext, createMessageBatch, env, getQueueResult, runInDurableObject } from "cloudflare:test";
-import { type Address, decodeFunctionData, type Hex, parseTransaction } from "viem";
+import { type Address, createWalletClient, decodeFunctionData, type Hex, http, parseTransaction } from "viem";
+import { privateKeyToAccount } from "viem/accounts";
+import { foundry } from "viem/chains";
 import { beforeAll, describe, expect, inject, it } from "vitest";
 import type { Relayer, RelayerStatus } from "../durable-objects/relayer";
 import { vaultAbi } from "../worker/chain/abis";
@@ -266,6 +268,50 @@ describe("relayer", () => {
       expect(await v.rpc("eth_getTransactionReceipt", [original.hash])).toBeNull();
       const counts = await paidCounts(from);
       for (const job of [...first, ...second]) expect(counts.get(job.payment.messageId)).toBe(1);
+    } finally {
+      await v.rpc("evm_setAutomine", [true]);
+      await relayer().configure({ rpcUrl, chainId: v.chainId, vault: v.vault, pollMs: 100, stuckMs: 60_000 });
+    }
+  });
+
+  it("a nonce taken by another use of the key is given up; its payments go out under the next nonce, paid once", async () => {
+    const jobs = await jobsFor(2, [address(10)]);
+    await relayer().configure({
+      rpcUrl,
+      chainId: v.chainId,
+      vault: v.vault,
+      pollMs: 100,
+      stuckMs: 60_000,
+      supersededAfterMs: 500,
+    });
+    await v.rpc("evm_setAutomine", [false]);
+    try {
+      const from = await nextBlock();
+      await relayer().enqueue(jobs);
+      const ours = await waitFor("first broadcast", async () => (await status()).inFlight[0]);
+      // Someone else signs with the relayer key at the same nonce, paying more: that one is mined.
+      const key = privateKeyToAccount(env.RELAYER_PRIVATE_KEY as Hex);
+      const other = createWalletClient({ account: key, chain: foundry, transport: http(rpcUrl) });
+      const fee = BigInt(ours.attempts[0].maxFeePerGas) * 3n;
+      const foreign = await other.sendTransaction({
+        to: key.address,
+        value: 0n,
+        nonce: ours.nonce,
+        gas: 21_000n,
+        maxFeePerGas: fee,
+        maxPriorityFeePerGas: fee,
+      });
+      await v.rpc("evm_mine");
+      expect(await v.rpc("eth_getTransactionReceipt", [foreign])).not.toBeNull();
+      await v.rpc("evm_setAutomine", [true]);
+      await v.rpc("evm_mine");
+
+      const s = await idle();
+      expect(s.recent.find((t) => t.nonce === ours.nonce)?.state).toBe("superseded");
+      const settled = s.recent.find((t) => t.state === "mined" && t.nonce > ours.nonce);
+      expect(settled?.payments).toBe(2);
+      const counts = await paidCounts(from);
+      for (const job of jobs) expect(counts.get(job.payment.messageId)).toBe(1);
     } finally {
       await v.rpc("evm_setAutomine", [true]);
       await relayer().configure({ rpcUrl, chainId: v.chainId, vault: v.vault, pollMs: 100, stuckMs: 60_000 });

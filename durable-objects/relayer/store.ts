@@ -185,6 +185,7 @@ export function markMined(
     r.gasUsed.toString(),
     nonce,
   );
+  sql.exec("DELETE FROM meta WHERE key = ?", `gone:${nonce}`);
   if (r.success) {
     // Kept (without their bodies) to recognise queue redeliveries for a day.
     sql.exec("UPDATE jobs SET state = 'done', body = '' WHERE tx_nonce = ?", nonce);
@@ -196,6 +197,7 @@ export function markMined(
 /** The nonce was used by a transaction that is not ours: nothing of the batch happened, queue it again. */
 export function markSuperseded(sql: SqlStorage, nonce: number): void {
   sql.exec("UPDATE txs SET state = 'superseded' WHERE nonce = ?", nonce);
+  sql.exec("DELETE FROM meta WHERE key = ?", `gone:${nonce}`);
   requeue(sql, nonce, false);
   pruneFinished(sql);
 }
