@@ -190,15 +190,51 @@ describe("relayer", () => {
     expect(decodeFunctionData({ abi: vaultAbi, data: tx.input }).functionName).toBe("settleBatch");
   });
 
-  it("a redelivered queue message is not settled twice", async () => {
+  it("a queue redelivery of a job still queued or in flight is not sent twice", async () => {
     const [job] = await jobsFor(1, [address(4)]);
     const from = await nextBlock();
-    await relayer().enqueue([job]);
-    await idle();
-    expect((await relayer().enqueue([job])).added).toBe(0);
+    await v.rpc("evm_setAutomine", [false]);
+    try {
+      expect((await relayer().enqueue([job])).added).toBe(1);
+      expect((await relayer().enqueue([job])).added).toBe(0); // queued
+      await waitFor("broadcast", async () => (await status()).inFlight[0]);
+      expect((await relayer().enqueue([job])).added).toBe(0); // in flight
+    } finally {
+      await v.rpc("evm_setAutomine", [true]);
+    }
+    await v.rpc("evm_mine");
     await idle();
     expect((await paidCounts(from)).get(job.payment.messageId)).toBe(1);
-    expect(await vaultEvents(v, from)).toHaveLength(1); // no PaymentSkipped from a second attempt
+    expect(await vaultEvents(v, from)).toHaveLength(1); // no PaymentSkipped from a second submission
+  });
+
+  it("a payment skipped for arriving before its payer's earlier nonce settles when sent again", async () => {
+    const payer = payerAccount(0, "in-order");
+    await fund(v, [payer.address], 10n * AMOUNT);
+    const [early, late] = await Promise.all(
+      [0n, 1n].map((nonce) =>
+        signedJob(v, payer, {
+          payer: payer.address,
+          recipient: address(11),
+          amount: AMOUNT,
+          nonce,
+          tag: `order-${nonce}`,
+        }),
+      ),
+    );
+    const from = await nextBlock();
+    await relayer().enqueue([late]);
+    await idle();
+    const skipped = (await vaultEvents(v, from)).filter((e) => e.eventName === "PaymentSkipped");
+    expect(skipped).toHaveLength(1);
+    await relayer().enqueue([early]);
+    await idle();
+    // The Account sends the skipped one again once the earlier one is paid: the relayer takes it.
+    expect((await relayer().enqueue([late])).added).toBe(1);
+    await idle();
+    const counts = await paidCounts(from);
+    expect(counts.get(early.payment.messageId)).toBe(1);
+    expect(counts.get(late.payment.messageId)).toBe(1);
   });
 
   it("re-sends a transaction dropped from the mempool; the payments are paid once", async () => {

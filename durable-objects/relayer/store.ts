@@ -32,8 +32,6 @@ export type AttemptRow = {
 
 /** Jobs that failed to settle this many times (reverted transactions) stop being retried. */
 export const MAX_JOB_ATTEMPTS = 5;
-/** How long settled jobs are remembered, so a redelivered queue message is not settled twice. */
-const KEEP_DONE_JOBS_MS = 24 * 3_600_000;
 /** Finished transactions kept for the status view. */
 const KEEP_FINISHED_TXS = 200;
 
@@ -87,16 +85,21 @@ export function setMeta(sql: SqlStorage, key: string, value: string): void {
 }
 
 /**
- * Adds jobs not seen before; returns how many were new. A queue redelivery of a
- * job already sent or done is ignored: re-sending a settled payment would only
- * add a PaymentSkipped (InvalidNonce) for a message that was paid.
+ * Adds jobs; returns how many were added. A job already queued or in flight is
+ * ignored (a queue redelivery). One whose transaction was mined is taken again: the
+ * Account re-sends a payment the vault skipped because it arrived before an earlier
+ * nonce of the same payer; were it a plain redelivery of a paid one, the vault skips
+ * it (InvalidNonce) and the indexer ignores a skip for a paid message.
  */
 export function insertJobs(sql: SqlStorage, jobs: SettleJob[], now: number): number {
   let added = 0;
   for (const job of jobs) {
     const p = job.payment;
     const dedupe = `${p.payer}:${p.nonce}:${p.messageId}`.toLowerCase();
-    if (sql.exec("SELECT 1 FROM jobs WHERE dedupe = ?", dedupe).toArray().length > 0) continue;
+    if (sql.exec("SELECT 1 FROM jobs WHERE dedupe = ? AND state IN ('queued', 'sent')", dedupe).toArray().length) {
+      continue;
+    }
+    sql.exec("DELETE FROM jobs WHERE dedupe = ?", dedupe); // a failed one starts over
     sql.exec(
       "INSERT INTO jobs (dedupe, body, state, enqueued_at) VALUES (?, ?, 'queued', ?)",
       dedupe,
@@ -186,11 +189,8 @@ export function markMined(
     nonce,
   );
   sql.exec("DELETE FROM meta WHERE key = ?", `gone:${nonce}`);
-  if (r.success) {
-    // Kept (without their bodies) to recognise queue redeliveries for a day.
-    sql.exec("UPDATE jobs SET state = 'done', body = '' WHERE tx_nonce = ?", nonce);
-    sql.exec("DELETE FROM jobs WHERE state = 'done' AND enqueued_at < ?", Date.now() - KEEP_DONE_JOBS_MS);
-  } else requeue(sql, nonce, true);
+  if (r.success) sql.exec("DELETE FROM jobs WHERE tx_nonce = ?", nonce);
+  else requeue(sql, nonce, true);
   pruneFinished(sql);
 }
 
