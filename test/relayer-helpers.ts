@@ -149,7 +149,9 @@ export async function balanceOf(v: TestVault, who: Address): Promise<bigint> {
 /** Every `MessagePaid` / `PaymentSkipped` the vault emitted since `fromBlock`. */
 export async function vaultEvents(v: TestVault, fromBlock: bigint) {
   const client = createPublicClient({ chain: foundry, transport: http(v.rpcUrl) });
-  const logs = await client.getLogs({ address: v.vault, fromBlock, toBlock: "latest" });
+  const latest = await client.getBlockNumber({ cacheTime: 0 });
+  if (fromBlock > latest) return [];
+  const logs = await client.getLogs({ address: v.vault, fromBlock, toBlock: latest });
   return parseEventLogs({ abi: vaultAbi, logs });
 }
 

@@ -9,6 +9,7 @@ import { privateKeyToAccount } from "viem/accounts";
 import { foundry } from "viem/chains";
 import { beforeAll, describe, expect, inject, it } from "vitest";
 import type { Relayer, RelayerStatus } from "../durable-objects/relayer";
+import app from "../worker/app";
 import { vaultAbi } from "../worker/chain/abis";
 import { relayerStub } from "../worker/chain/relayer-status";
 import type { SettleJob } from "../worker/chain/settle-job";
@@ -352,6 +353,32 @@ describe("relayer", () => {
       await v.rpc("evm_setAutomine", [true]);
       await relayer().configure({ rpcUrl, chainId: v.chainId, vault: v.vault, pollMs: 100, stuckMs: 60_000 });
     }
+  });
+
+  it("GET /v1/ops/relayer shows the relayer to admins; POST /v1/dev/settle queues jobs and refuses bad ones", async () => {
+    const call = (method: string, path: string, init: RequestInit = {}) =>
+      app.request(`http://127.0.0.1:8787${path}`, { method, ...init }, env);
+    expect((await call("GET", "/v1/ops/relayer")).status).toBe(401);
+    const res = await call("GET", "/v1/ops/relayer", { headers: { authorization: `Bearer ${env.ADMIN_TOKEN}` } });
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as RelayerStatus;
+    expect(body.configured).toBe(true);
+    expect(body.relayer).toBe(privateKeyToAccount(env.RELAYER_PRIVATE_KEY as Hex).address);
+    expect(body.recent.length).toBeGreaterThan(0);
+
+    const [job] = await jobsFor(1, [address(12)]);
+    const from = await nextBlock();
+    const post = (jobs: unknown) =>
+      call("POST", "/v1/dev/settle", {
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ jobs }),
+      });
+    expect((await post([job])).status).toBe(202);
+    expect((await post([{ ...job, channel: 300 }])).status).toBe(400);
+    expect((await post([])).status).toBe(400);
+    // Through the real local queue and its consumer to the chain.
+    await waitFor("the queued job paid", async () => (await paidCounts(from)).get(job.payment.messageId) === 1);
+    await idle();
   });
 
   it("never signed two transactions with the same nonce for different batches", async () => {
