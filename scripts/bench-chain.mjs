@@ -9,13 +9,19 @@
 //      Relayer Durable Object, sent as settleBatchPacked transactions; every
 //      MessagePaid is watched on chain. Prints enqueue → paid latency p50/p99 at a
 //      steady rate, and sustained paid payments per second under a burst.
+//   3. When the build has chain mode's send path (GET /v1/payments/vault answers):
+//      real sends through the HTTP API — payment intent, wallet signature,
+//      POST /v1/messages → accepted → relayer → MessagePaid → the cron indexer
+//      (CONFIRMATIONS blocks) → `paid` in the sender's outbox. Prints send → paid
+//      latency p50/p99 at a steady rate and the paid rate of senders sending flat out.
 //
 // It starts its own anvil (ANVIL_PORT, default a free port) and wrangler dev
 // (BENCH_PORT, default 8826) with a throwaway state directory; nothing else is
 // touched. Knobs: BENCH_CHAIN_RATE (payments/s for the latency phase, 20),
-// BENCH_CHAIN_SECONDS (10), BENCH_CHAIN_BURST (payments in the burst, 600).
+// BENCH_CHAIN_SECONDS (10), BENCH_CHAIN_BURST (payments in the burst, 600),
+// BENCH_CHAIN_SEND_RATE (API sends/s for the latency phase, 5), BENCH_CHAIN_SENDERS (10).
 import { execFileSync, spawn } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, openSync, readFileSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -45,6 +51,9 @@ const RATE = Number(process.env.BENCH_CHAIN_RATE ?? 20);
 const SECONDS = Number(process.env.BENCH_CHAIN_SECONDS ?? 10);
 const BURST = Number(process.env.BENCH_CHAIN_BURST ?? 600);
 const AMOUNT = 2_000_000n;
+const SEND_RATE = Number(process.env.BENCH_CHAIN_SEND_RATE ?? 5);
+const SENDERS = Number(process.env.BENCH_CHAIN_SENDERS ?? 10);
+const CONFIRMATIONS = process.env.CONFIRMATIONS ?? "2";
 
 // anvil's public dev keys: #0 deploys and funds, #1 is the relayer.
 const DEPLOYER = privateKeyToAccount("0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80");
@@ -81,7 +90,7 @@ async function startAnvil() {
   const child = spawn("node_modules/.bin/anvil", ["--host", "127.0.0.1", "--port", String(port), "--silent"], {
     stdio: "ignore",
   });
-  for (let i = 0; i < 100; i++) {
+  for (let i = 0; i < 600; i++) {
     try {
       await rpc(url, "eth_chainId");
       return { url, stop: () => child.kill("SIGTERM") };
@@ -102,8 +111,22 @@ async function startWrangler(vars) {
   if (!existsSync(".dev.vars")) (await import("./dev-vars.mjs")).ensureDevVars();
   execFileSync(wrangler, ["d1", "migrations", "apply", "DB", "--local", "--persist-to", state], { stdio: "ignore" });
   const varArgs = Object.entries(vars).flatMap(([k, v]) => ["--var", `${k}:${v}`]);
-  const child = spawn(wrangler, ["dev", "--ip", "127.0.0.1", "--port", BENCH_PORT, "--persist-to", state, ...varArgs], {
-    stdio: "ignore",
+  const args = [
+    "dev",
+    "--ip",
+    "127.0.0.1",
+    "--port",
+    BENCH_PORT,
+    "--persist-to",
+    state,
+    "--test-scheduled",
+    ...varArgs,
+  ];
+  const child = spawn(wrangler, args, {
+    // BENCH_LOG=file: wrangler's output there (stderr in file.err), for a run that goes wrong.
+    stdio: process.env.BENCH_LOG
+      ? ["ignore", openSync(process.env.BENCH_LOG, "w"), openSync(`${process.env.BENCH_LOG}.err`, "w")]
+      : "ignore",
     detached: true,
   });
   const base = `http://127.0.0.1:${BENCH_PORT}`;
@@ -161,6 +184,7 @@ async function main() {
       (await mined(await deployer.deployContract({ abi: c.abi, bytecode: c.bytecode, args }))).contractAddress;
     const token = await deploy(contracts.MockUSDC, []);
     const vault = await deploy(contracts.PayInboxVault, [token, DEPLOYER.address, DEPLOYER.address, 250n]);
+    const deployBlock = Number(await pub.getBlockNumber());
     await mined(
       await deployer.writeContract({
         address: token,
@@ -251,15 +275,80 @@ async function main() {
     await fund([...latencyPayers, ...burstPayers].map((p) => p.address));
     const steadyJobs = await Promise.all(latencyPayers.map((p, i) => sign(p, i, `steady-${i}`)));
     const burstJobs = await Promise.all(burstPayers.map((p, i) => sign(p, i, `burst-${i}`)));
-    await rpc(anvil.url, "evm_setAutomine", [false]);
-    await rpc(anvil.url, "evm_setIntervalMining", [1]);
-
     server = await startWrangler({
+      LEDGER_MODE: "chain",
       CHAIN_RPC_URL: anvil.url,
       CHAIN_ID: String(chain.id),
       VAULT_ADDRESS: vault,
+      TOKEN_ADDRESS: token,
+      CHAIN_START_BLOCK: String(deployBlock),
+      CONFIRMATIONS,
       RELAYER_PRIVATE_KEY: RELAYER_KEY,
     });
+    const api = apiClient(server.base);
+    // Chain mode's send path (payment intents, the cron indexer) — absent from builds without it.
+    const fullPath = (await fetch(`${server.base}/v1/payments/vault`)).status === 200;
+    let cron = null;
+    let senders = [];
+    if (fullPath) {
+      // The cron indexer, driven as `npm run dev:chain` does (each run polls for most of a minute).
+      let cronOn = true;
+      cron = {
+        stop: () => {
+          cronOn = false;
+        },
+        done: (async () => {
+          while (cronOn) {
+            await fetch(`${server.base}/__scheduled?cron=${encodeURIComponent("* * * * *")}`).catch(() => {});
+            await sleep(1_000);
+          }
+        })(),
+      };
+    }
+    // Users signed in with their wallets; senders deposit 1,000 USDC each from their own wallet.
+    let fullPathError = null;
+    if (fullPath) {
+      try {
+        const users = [];
+        for (let i = 0; i < SENDERS + 5; i++) users.push(await api.signUp(payerAccount(`user-${i}`), `bench${i}`));
+        senders = users.slice(0, SENDERS);
+        const recipientsApi = users.slice(SENDERS);
+        let n = 0;
+        for (const s of senders) {
+          s.to = recipientsApi[n++ % recipientsApi.length].handle;
+          const a = s.account.address;
+          await rpc(anvil.url, "anvil_setBalance", [a, "0x56BC75E2D63100000"]);
+          await mined(
+            await deployer.writeContract({
+              address: token,
+              abi: usdcAbi,
+              functionName: "mint",
+              args: [a, 1000n * 10n ** 6n],
+              nonce: nonce++,
+            }),
+          );
+          const w = createWalletClient({ account: s.account, chain, transport: http(anvil.url) });
+          await mined(
+            await w.writeContract({
+              address: token,
+              abi: usdcAbi,
+              functionName: "approve",
+              args: [vault, 1000n * 10n ** 6n],
+            }),
+          );
+          await mined(
+            await w.writeContract({
+              address: vault,
+              abi: vaultAbi,
+              functionName: "deposit",
+              args: [1000n * 10n ** 6n],
+            }),
+          );
+        }
+      } catch (err) {
+        fullPathError = err.message;
+      }
+    }
     const enqueue = async (jobs) => {
       const res = await fetch(`${server.base}/v1/dev/settle`, {
         method: "POST",
@@ -279,6 +368,9 @@ async function main() {
       });
       if (res.status !== 202) throw new Error(`POST /v1/dev/settle → ${res.status} ${await res.text()}`);
     };
+
+    await rpc(anvil.url, "evm_setAutomine", [false]);
+    await rpc(anvil.url, "evm_setIntervalMining", [1]);
 
     // Watches MessagePaid logs; records when each messageId was first seen.
     const seen = new Map();
@@ -383,10 +475,185 @@ async function main() {
         `latency p99/p50 = ${(pct(99) / pct(50)).toFixed(2)}`,
     );
     if (burstPaid < BURST || steadyPaid < steadyJobs.length) process.exitCode = 1;
+    if (!fullPath) {
+      console.log("Full path (HTTP sends): skipped — this build has no chain-mode send path (GET /v1/payments/vault).");
+      return;
+    }
+    try {
+      if (fullPathError) throw new Error(`setup: ${fullPathError}`);
+      const full = await fullPathPhase(api, senders);
+      console.log(
+        `Full path (HTTP send with a wallet signature → accepted → relayer → indexer, CONFIRMATIONS=${CONFIRMATIONS}): ` +
+          `${full.steady.paid}/${full.steady.sent} paid at ${SEND_RATE}/s; send → paid p50 ${full.steady.p50} ms, ` +
+          `p99 ${full.steady.p99} ms (send → accepted p50 ${full.steady.acceptedP50} ms)`,
+      );
+      console.log(
+        `Full path flat out (${SENDERS} senders, ${SECONDS}s): ${full.flat.accepted} accepted, ${full.flat.paid} paid → ` +
+          `${full.flat.paidPerSecond.toFixed(1)} paid sends/s sustained`,
+      );
+      console.log(
+        `ratio: send → paid p50 = ${full.steady.p50} ms, p99 = ${full.steady.p99} ms; paid sends/s = ${full.flat.paidPerSecond.toFixed(1)}`,
+      );
+      if (full.steady.paid < full.steady.sent || full.flat.paid < full.flat.accepted) process.exitCode = 1;
+    } catch (err) {
+      console.log(`Full path (HTTP sends): failed — ${err.message}`);
+      process.exitCode = 1;
+    } finally {
+      cron.stop();
+    }
   } finally {
     server?.stop();
     anvil.stop();
   }
+}
+
+/** JSON calls to the app (SIWE sign-up, intents, sends, outbox). */
+function apiClient(base) {
+  const call = async (method, path, { token, body, headers } = {}) => {
+    const res = await fetch(`${base}${path}`, {
+      method,
+      headers: {
+        ...(body ? { "content-type": "application/json" } : {}),
+        ...(token ? { authorization: `Bearer ${token}` } : {}),
+        ...headers,
+      },
+      body: body ? JSON.stringify(body) : undefined,
+    });
+    const text = await res.text();
+    try {
+      return { status: res.status, body: text ? JSON.parse(text) : null };
+    } catch {
+      return { status: res.status, body: { error: text.slice(0, 200) } };
+    }
+  };
+  const ok = async (method, path, opts) => {
+    const r = await call(method, path, opts);
+    if (r.status >= 300) throw new Error(`${method} ${path} → ${r.status} ${JSON.stringify(r.body)}`);
+    return r.body;
+  };
+  return {
+    call,
+    ok,
+    async signUp(account, prefix) {
+      const { message } = await ok("POST", "/v1/auth/siwe/challenge", { body: { address: account.address } });
+      const s = await ok("POST", "/v1/auth/siwe/verify", {
+        body: { message, signature: await account.signMessage({ message }) },
+      });
+      const handle = `${prefix}_${Date.now().toString(36)}`.slice(0, 30);
+      await ok("PUT", "/v1/me/profile", { token: s.accessToken, body: { handle } });
+      return { account, token: s.accessToken, handle };
+    },
+  };
+}
+
+let sendSeq = 0;
+/** One paid send: intent, wallet signature, POST /v1/messages. Answers the messageId once accepted. */
+async function paidSend(api, s) {
+  const key = `bench-${Date.now()}-${sendSeq++}`;
+  const headers = { "idempotency-key": key };
+  const body = `bench message ${key}`;
+  const intent = await api.ok("POST", "/v1/payments/intents", { token: s.token, headers, body: { to: s.to, body } });
+  const t = intent.typedData;
+  const m = t.message;
+  const { EIP712Domain: _, ...types } = t.types;
+  const signature = await s.account.signTypedData({
+    domain: t.domain,
+    types,
+    primaryType: t.primaryType,
+    message: { ...m, amount: BigInt(m.amount), nonce: BigInt(m.nonce), deadline: BigInt(m.deadline) },
+  });
+  const sent = await api.ok("POST", "/v1/messages", {
+    token: s.token,
+    headers,
+    body: { to: s.to, body, payment: { message: m, signature } },
+  });
+  if (sent.status !== "accepted") throw new Error(`send answered ${sent.status}`);
+  return sent.messageId;
+}
+
+/** Polls each sender's outbox; records when each message first shows `paid`. */
+function outboxWatcher(api, senders) {
+  const paidAt = new Map();
+  let on = true;
+  const done = Promise.all(
+    senders.map(async (s) => {
+      while (on) {
+        const r = await api.call("GET", "/v1/outbox?limit=100", { token: s.token });
+        const now = Date.now();
+        for (const m of r.body?.messages ?? [])
+          if (m.status === "paid" && !paidAt.has(m.messageId)) paidAt.set(m.messageId, now);
+        await sleep(250);
+      }
+    }),
+  );
+  return {
+    paidAt,
+    async stop() {
+      on = false;
+      await done;
+    },
+  };
+}
+
+async function waitAll(ids, paidAt, ms) {
+  const until = Date.now() + ms;
+  while (ids.some((id) => !paidAt.has(id)) && Date.now() < until) await sleep(200);
+  return ids.filter((id) => paidAt.has(id)).length;
+}
+
+/** Real sends through the HTTP API, paid through the relayer and the indexer. */
+async function fullPathPhase(api, senders) {
+  // Deposits credited by the indexer after CONFIRMATIONS blocks.
+  for (const s of senders) {
+    for (let i = 0; ; i++) {
+      const me = await api.ok("GET", "/v1/me", { token: s.token });
+      if (BigInt(me.balance) > 0n) break;
+      if (i > 240) throw new Error("deposits were not credited within 60 s");
+      await sleep(250);
+    }
+  }
+  const watcher = outboxWatcher(api, senders);
+  // Steady: SEND_RATE sends a second, round-robin over the senders (each sender's sends in order).
+  const steady = [];
+  const queues = senders.map(() => Promise.resolve());
+  const t0 = Date.now();
+  for (let i = 0; i < SEND_RATE * SECONDS; i++) {
+    const due = t0 + (i * 1000) / SEND_RATE;
+    if (due > Date.now()) await sleep(due - Date.now());
+    const k = i % senders.length;
+    const started = Date.now();
+    const entry = { started, accepted: 0, id: null };
+    steady.push(entry);
+    queues[k] = queues[k].then(async () => {
+      entry.id = await paidSend(api, senders[k]);
+      entry.accepted = Date.now();
+    });
+  }
+  await Promise.all(queues);
+  const steadyIds = steady.map((e) => e.id);
+  const steadyPaid = await waitAll(steadyIds, watcher.paidAt, 120_000);
+  const lat = steady
+    .filter((e) => watcher.paidAt.has(e.id))
+    .map((e) => watcher.paidAt.get(e.id) - e.started)
+    .sort((a, b) => a - b);
+  const acc = steady.map((e) => e.accepted - e.started).sort((a, b) => a - b);
+  const at = (xs, p) => xs[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))];
+
+  // Flat out: every sender sends back to back for SECONDS.
+  const flatIds = [];
+  const flatStart = Date.now();
+  await Promise.all(
+    senders.map(async (s) => {
+      while (Date.now() - flatStart < SECONDS * 1000) flatIds.push(await paidSend(api, s));
+    }),
+  );
+  const flatPaid = await waitAll(flatIds, watcher.paidAt, 180_000);
+  const lastPaid = Math.max(...flatIds.filter((id) => watcher.paidAt.has(id)).map((id) => watcher.paidAt.get(id)));
+  await watcher.stop();
+  return {
+    steady: { sent: steady.length, paid: steadyPaid, p50: at(lat, 50), p99: at(lat, 99), acceptedP50: at(acc, 50) },
+    flat: { accepted: flatIds.length, paid: flatPaid, paidPerSecond: flatPaid / ((lastPaid - flatStart) / 1000) },
+  };
 }
 
 /** A settleBatchPacked entry with the EIP-2098 compact form of an EOA's signature. */
