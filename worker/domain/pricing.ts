@@ -29,7 +29,10 @@ export interface SenderRelation {
   recipientHasSent: boolean;
 }
 
-export type QuoteReason = "first_contact" | "default" | "return_discount" | "allowlist";
+export type QuoteReason = "first_contact" | "default" | "return_discount" | "allowlist" | "escrow_reply";
+
+/** The first reply to a message that pays on reply costs nothing (durable-objects/account/escrow.ts). */
+export const FREE_REPLY: Quote = { price: 0n, fee: 0n, total: 0n, reason: "escrow_reply" };
 
 export interface Quote {
   price: bigint;

@@ -202,6 +202,8 @@ export const messageRoutes = createRouter()
       maxPrice: maxPrice ?? null,
       idempotencyKey: idempotencyKey(c.req.header("idempotency-key")),
       inReplyTo: messageId as MessageId,
+      // The first reply to an escrowed message is free and releases the escrow.
+      freeReply: original.status === "escrowed",
     });
     return answerSent(c, sent);
   })
