@@ -9,6 +9,7 @@ import { DurableObject } from "cloudflare:workers";
 import { config } from "../worker/config";
 import type { MessageId } from "../worker/domain/message-id";
 import {
+  type Charge,
   FREE_REPLY,
   type PricingJson,
   type PricingPolicy,
@@ -17,7 +18,7 @@ import {
   quote,
   type SenderRelation,
 } from "../worker/domain/pricing";
-import { type Bucket, type BucketLimit, giveBack, take } from "../worker/domain/rate-limit";
+import { type Bucket, type BucketLimit, check, spend, take } from "../worker/domain/rate-limit";
 import { freeReplyOpen, sentTo } from "./account/escrow";
 import { migrate } from "./account-schema";
 
@@ -411,21 +412,18 @@ export class Account extends DurableObject<Env> {
     // The first reply to our escrowed message is free and not ours to refuse
     // (account/escrow.ts); the replier's Account confirms the claim in debit().
     const free = req.freeReply && req.inReplyTo !== null && sentTo(this.sql, req.inReplyTo, req.senderId);
-    let q = FREE_REPLY;
+    let q: Charge = FREE_REPLY;
     if (!free) {
       if (known.blocked) return { ok: false, code: "sender_blocked" };
       q = quote(this.s.policy, known.relation, config(this.env).feeBps);
       if (req.maxPrice !== null && q.price > BigInt(req.maxPrice)) {
         return { ok: false, code: "price_above_max", price: `${q.price}` };
       }
-      // Capacity is taken now (concurrent sends interleave at the await below)
-      // and given back if the sender does not pay: failed attempts never use it up.
-      const limited = this.takeToken("receiveBucket", this.limits().receive);
-      if (limited) return limited;
+      // Capacity is checked now but spent only once the sender has paid, so
+      // failed attempts (a broke sender, say) never use it up.
+      const full = check(this.s.receiveBucket, this.limits().receive, Date.now());
+      if (!full.ok) return { ok: false, code: "rate_limited", retryAfterSeconds: full.retryAfterSeconds };
     }
-    const giveBackCapacity = () => {
-      if (!free) this.s.receiveBucket = giveBack(this.s.receiveBucket, this.limits().receive, Date.now());
-    };
 
     const userId = this.userId();
     const escrow = this.s.policy.settlement === "on_reply" && !free;
@@ -454,16 +452,15 @@ export class Account extends DurableObject<Env> {
       }
     } catch (err) {
       this.inFlight.delete(req.messageId);
-      giveBackCapacity();
       throw err;
     }
     if (!debit.ok) {
       this.inFlight.delete(req.messageId);
-      giveBackCapacity();
       return debit;
     }
 
     const now = Date.now();
+    if (!free) this.s.receiveBucket = spend(this.s.receiveBucket, this.limits().receive, now);
     const status = escrow ? "escrowed" : "delivered";
     // If this commit throws, the sender's hold is resolved by its alarm (we answer
     // "aborted"), so inFlight must not outlive it.
@@ -498,7 +495,7 @@ export class Account extends DurableObject<Env> {
   /** The recipient's half of a send, in one transaction: the message, the money, the contact. */
   private commitReceived(
     req: SendRequest,
-    q: Quote,
+    q: Charge,
     senderHandle: string | null,
     status: "delivered" | "escrowed",
     escrowUntil: number | null,

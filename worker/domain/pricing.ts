@@ -29,15 +29,19 @@ export interface SenderRelation {
   recipientHasSent: boolean;
 }
 
-export type QuoteReason = "first_contact" | "default" | "return_discount" | "allowlist" | "escrow_reply";
+export type QuoteReason = "first_contact" | "default" | "return_discount" | "allowlist";
 
 /** The first reply to a message that pays on reply costs nothing (durable-objects/account/escrow.ts). */
-export const FREE_REPLY: Quote = { price: 0n, fee: 0n, total: 0n, reason: "escrow_reply" };
+export const FREE_REPLY: Charge = { price: 0n, fee: 0n, total: 0n };
 
-export interface Quote {
+/** What a send costs the sender: the price (to the recipient) plus the fee. */
+export interface Charge {
   price: bigint;
   fee: bigint;
   total: bigint;
+}
+
+export interface Quote extends Charge {
   reason: QuoteReason;
 }
 

@@ -21,12 +21,20 @@ export function take(bucket: Bucket | null, limit: BucketLimit, now: number): Ta
   return { ok: false, retryAfterSeconds: Math.max(1, Math.ceil((1 - tokens) / perMs / 1000)) };
 }
 
+/** Whether a token is there now, without taking it. */
+export function check(bucket: Bucket | null, limit: BucketLimit, now: number): TakeResult {
+  const r = take(bucket, limit, now);
+  return r.ok ? { ok: true, bucket: bucket ?? r.bucket } : r;
+}
+
 /**
- * Returns a token taken for an attempt that did not go through (refilled up to
- * now, capped at the burst), so failed attempts never use up capacity.
+ * Takes a token for something that already happened (a paid send), after a
+ * check() before it. Concurrent sends that all passed the check may take the
+ * bucket below zero; later ones then wait the debt out. So capacity is only
+ * ever used by paid sends, never by attempts that failed.
  */
-export function giveBack(bucket: Bucket | null, limit: BucketLimit, now: number): Bucket | null {
-  if (bucket === null) return null;
+export function spend(bucket: Bucket | null, limit: BucketLimit, now: number): Bucket {
   const perMs = limit.perMinute / 60_000;
-  return { tokens: Math.min(limit.burst, bucket.tokens + Math.max(0, now - bucket.at) * perMs + 1), at: now };
+  const start = bucket ?? { tokens: limit.burst, at: now };
+  return { tokens: Math.min(limit.burst, start.tokens + Math.max(0, now - start.at) * perMs) - 1, at: now };
 }
