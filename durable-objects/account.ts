@@ -563,7 +563,8 @@ export class Account extends DurableObject<Env> {
     }
     // Every attempt counts against the sender, paid or not (so a broke sender
     // hammering a recipient is limited here, not at the recipient's capacity).
-    const limited = this.takeToken("sendBucket", this.limits().send);
+    // A free reply is exempt: there is one per escrowed message, each paid for.
+    const limited = d.freeReply ? null : this.takeToken("sendBucket", this.limits().send);
     if (limited) return limited;
     if (total > this.s.balance) {
       return { ok: false, code: "insufficient_balance", required: `${total}`, balance: `${this.s.balance}` };
