@@ -388,7 +388,8 @@ export class Account extends DurableObject<Env> {
     return this.commit((tx) => {
       tx.s.withdrawals += a;
       tx.entry("withdraw", a, { balance: -a }, to ? `${withdrawalId}:${to}` : withdrawalId);
-      return this.remember(key, requestHash, 200, { balance: `${tx.s.balance}`, withdrawalId, status: "completed" });
+      // The simulated ledger pays nothing out; the status says so.
+      return this.remember(key, requestHash, 200, { balance: `${tx.s.balance}`, withdrawalId, status: "simulated" });
     });
   }
 

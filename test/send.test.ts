@@ -308,11 +308,12 @@ describe("payments", () => {
     const tooMuch = await api("POST", "/v1/payments/withdraw", { token: alice.accessToken, body: { amount: "501" } });
     expect(tooMuch.status).toBe(402);
     expect(tooMuch.body.error).toBe("insufficient_balance");
+    expect(tooMuch.body.message).toBe("Your balance does not cover this withdrawal.");
     const wd = await api("POST", "/v1/payments/withdraw", {
       token: alice.accessToken,
       body: { amount: "150", to: "0x70997970C51812dc3A010C7d01b50e0d17dc79C8" },
     });
-    expect(wd.body).toMatchObject({ balance: "350", status: "completed", withdrawalId: expect.any(String) });
+    expect(wd.body).toMatchObject({ balance: "350", status: "simulated", withdrawalId: expect.any(String) });
     const p1 = await api("GET", "/v1/payments/ledger?limit=4", { token: alice.accessToken });
     expect(p1.body.entries).toHaveLength(4);
     expect(p1.body.entries[0]).toMatchObject({ kind: "withdraw", amount: "150", balanceAfter: "350" });
