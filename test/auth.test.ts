@@ -54,6 +54,47 @@ describe("SIWE sign-in", () => {
     expect(replay.status).toBe(401);
   });
 
+  // Hostile review: nonces came from Math.random (predictable), and a junk verify
+  // naming a victim's nonce claimed it before the message was compared.
+  it("draws nonces from the CSPRNG: 128 bits, independent of Math.random", async () => {
+    const random = Math.random;
+    Math.random = () => 0.5;
+    try {
+      const address = privateKeyToAccount(generatePrivateKey()).address;
+      const nonces = await Promise.all(
+        [1, 2, 3].map(async () => (await challengeFor(address)).match(/Nonce: (\S+)/)![1]),
+      );
+      for (const n of nonces) expect(n).toMatch(/^[0-9a-f]{32}$/);
+      expect(new Set(nonces).size).toBe(3);
+    } finally {
+      Math.random = random;
+    }
+  });
+
+  it("does not let a junk verify burn someone else's nonce", async () => {
+    const victim = privateKeyToAccount(generatePrivateKey());
+    const attacker = privateKeyToAccount(generatePrivateKey());
+    const message = await challengeFor(victim.address);
+    // The attacker knows the nonce and tries it with an altered message, its own
+    // address, and a bad signature.
+    const altered = message.replace("Sign in to Paid Inbox.", "Sign in to Paid Inbox!");
+    const ownAddress = message.replace(victim.address, attacker.address);
+    for (const [m, signer] of [
+      [altered, attacker],
+      [ownAddress, attacker],
+      [message, attacker],
+    ] as const) {
+      const junk = await api("POST", "/v1/auth/siwe/verify", {
+        body: { message: m, signature: await signer.signMessage({ message: m }) },
+      });
+      expect(junk.status).toBe(401);
+    }
+    const signature = await victim.signMessage({ message });
+    const res = await api("POST", "/v1/auth/siwe/verify", { body: { message, signature } });
+    expect(res.status).toBe(200);
+    expect(res.body.user.walletAddress).toBe(victim.address);
+  });
+
   it("lets only one of two concurrent verifies of the same message through", async () => {
     const account = privateKeyToAccount(generatePrivateKey());
     const message = await challengeFor(account.address);
