@@ -180,6 +180,20 @@ describe("sessions", () => {
     expect(res.status).toBe(401);
   });
 
+  it("logout takes an empty body sent as application/json (the body is optional)", async () => {
+    const s = await signIn();
+    const out = await api("POST", "/v1/auth/logout", {
+      token: s.accessToken,
+      raw: "",
+      headers: { "content-type": "application/json" },
+    });
+    expect(out.status).toBe(204);
+    // Without a token in the body every session is signed out.
+    expect((await api("POST", "/v1/auth/refresh", { body: { refreshToken: s.refreshToken } })).status).toBe(401);
+    const bad = await api("POST", "/v1/auth/logout", { token: (await signIn()).accessToken, raw: "{" });
+    expect(bad.status).toBe(400);
+  });
+
   it("stores refresh tokens hashed, never in clear", async () => {
     const s = await signIn();
     const rows = await env.DB.prepare("SELECT * FROM refresh_tokens WHERE user_id = ?").bind(s.user.id).all();

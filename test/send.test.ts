@@ -196,7 +196,7 @@ describe("idempotency", () => {
     expect(first.status).toBe(201);
     expect(first.headers.get("idempotent-replayed")).toBeNull();
     const again = await send(alice, bob, "once", {}, "key-1");
-    expect(again.status).toBe(200);
+    expect(again.status).toBe(201); // the first answer's status (API.md), not 200
     expect(again.headers.get("idempotent-replayed")).toBe("true");
     expect(again.body).toEqual(first.body);
     await settled(alice);

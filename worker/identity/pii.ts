@@ -26,6 +26,8 @@ export function normalizePhone(input: string): string | null {
 
 export function normalizeEmail(input: string): string | null {
   const e = input.trim().toLowerCase();
+  // No control characters anywhere (a NUL would pass the pattern below, which only excludes whitespace).
+  if (/[\u0000-\u001f\u007f-\u009f]/.test(e)) return null;
   return e.length <= 254 && EMAIL.test(e) ? e : null;
 }
 

@@ -1,4 +1,6 @@
 import { createRoute, z } from "@hono/zod-openapi";
+import { config } from "../config";
+import { isCleanLine, isCleanText } from "../domain/text";
 import { ApiError, notFound } from "../http/errors";
 import { Amount, bearerAuth, createRouter, errors, jsonBody, jsonResponse } from "../http/router";
 import { countPhoneLookup, limitLookups } from "../identity/rate-limit";
@@ -55,8 +57,20 @@ const putProfile = createRoute({
       z
         .object({
           handle: z.string().max(64).optional(),
-          displayName: z.string().trim().min(1).max(80).nullable().optional(),
-          bio: z.string().max(500).nullable().optional(),
+          displayName: z
+            .string()
+            .trim()
+            .min(1)
+            .max(80)
+            .refine(isCleanLine, "must not contain control or bidi-override characters")
+            .nullable()
+            .optional(),
+          bio: z
+            .string()
+            .max(500)
+            .refine(isCleanText, "must not contain control (other than newline and tab) or bidi-override characters")
+            .nullable()
+            .optional(),
           discoverableByPhone: z.boolean().optional(),
           discoverableInSearch: z.boolean().optional(),
         })
@@ -71,6 +85,7 @@ const putPricing = createRoute({
   path: "/pricing",
   tags: tag,
   summary: "Set what senders pay you",
+  description: "Prices are at most MAX_PRICE base units (default 2^96 − 1, what the PricingRegistry can hold).",
   security: bearerAuth,
   middleware: [requireUser] as const,
   request: {
@@ -213,6 +228,14 @@ export const meRoutes = createRouter()
   })
   .openapi(putPricing, async (c) => {
     const p = c.req.valid("json");
+    // Prices must fit the contracts (registry uint96); MAX_PRICE may set a lower cap.
+    const max = config(c.env).maxPrice;
+    const over = (["defaultPrice", "firstContactPrice"] as const).filter((k) => BigInt(p[k]) > max);
+    if (over.length) {
+      throw new ApiError(400, "invalid_request", `${over[0]}: at most ${max} base units.`, {
+        issues: over.map((path) => ({ path, message: `at most ${max}` })),
+      });
+    }
     const pricing = await c.env.ACCOUNT.getByName(c.var.userId).setPricing({
       ...p,
       replyWindowHours: p.replyWindowHours ?? 72,
