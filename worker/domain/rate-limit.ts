@@ -22,9 +22,13 @@ export function take(bucket: Bucket | null, limit: BucketLimit, now: number): Ta
 }
 
 /** Whether a token is there now, without taking it. */
-export function check(bucket: Bucket | null, limit: BucketLimit, now: number): TakeResult {
+export function check(
+  bucket: Bucket | null,
+  limit: BucketLimit,
+  now: number,
+): { ok: true } | { ok: false; retryAfterSeconds: number } {
   const r = take(bucket, limit, now);
-  return r.ok ? { ok: true, bucket: bucket ?? r.bucket } : r;
+  return r.ok ? { ok: true } : r;
 }
 
 /**
