@@ -238,6 +238,29 @@ describe("relayer", () => {
     expect(counts.get(late.payment.messageId)).toBe(1);
   });
 
+  it("puts a payer's payments in nonce order within a batch, whatever order the queue delivered them in", async () => {
+    const payer = payerAccount(0, "reordered");
+    await fund(v, [payer.address], 10n * AMOUNT);
+    const jobs = await Promise.all(
+      [2n, 0n, 1n].map((nonce) =>
+        signedJob(v, payer, {
+          payer: payer.address,
+          recipient: address(13),
+          amount: AMOUNT,
+          nonce,
+          tag: `re-${nonce}`,
+        }),
+      ),
+    );
+    const from = await nextBlock();
+    await relayer().enqueue(jobs);
+    await idle();
+    const events = await vaultEvents(v, from);
+    expect(events.filter((e) => e.eventName === "PaymentSkipped")).toEqual([]);
+    const counts = await paidCounts(from);
+    for (const job of jobs) expect(counts.get(job.payment.messageId)).toBe(1);
+  });
+
   it("re-sends a transaction dropped from the mempool; the payments are paid once", async () => {
     const jobs = await jobsFor(3, [address(5)]);
     await v.rpc("evm_setAutomine", [false]);
