@@ -17,6 +17,7 @@ import {
   type SenderRelation,
 } from "../worker/domain/pricing";
 import { type Bucket, type BucketLimit, take } from "../worker/domain/rate-limit";
+import { readSenderLists, type SenderLists } from "./account/sender-lists";
 import { migrate } from "./account-schema";
 
 /** A hold not settled after this long makes the sender ask the recipient. */
@@ -345,6 +346,10 @@ export class Account extends DurableObject<Env> {
 
   async removeAllowlist(userId: string): Promise<void> {
     this.sql.exec("DELETE FROM allowlist WHERE user_id = ?", userId);
+  }
+
+  async senderLists(): Promise<SenderLists> {
+    return readSenderLists(this.sql);
   }
 
   async setBlocked(userId: string, blocked: boolean): Promise<void> {

@@ -17,9 +17,11 @@ import { opsRoutes } from "./routes/ops";
 import { passkeyRoutes } from "./routes/passkeys";
 import { paymentRoutes } from "./routes/payments";
 import { recipientRoutes } from "./routes/recipients";
+import { signInMethodRoutes } from "./routes/sign-in-methods";
 import { verifyRoutes } from "./routes/verify";
 
 import { VERSION } from "./version";
+import { serveWeb } from "./web";
 
 const app = createRouter();
 
@@ -56,6 +58,7 @@ const routes = app
   .route("/v1/verify", verifyRoutes)
   .route("/v1/dev", devRoutes)
   .route("/v1/me", meRoutes)
+  .route("/v1/me", signInMethodRoutes)
   .route("/v1", recipientRoutes)
   .route("/v1", messageRoutes)
   .route("/v1/payments", paymentRoutes)
@@ -74,6 +77,9 @@ app.get("/docs", (c) => {
   const doc = app.getOpenAPI31Document({ openapi: "3.1.0", info: { title: "Paid Inbox API", version: VERSION } });
   return c.html(renderDocs(doc as unknown as Parameters<typeof renderDocs>[0]));
 });
+
+// The web UI (after every API route): pages, assets and the 404 view.
+app.get("*", serveWeb);
 
 app.notFound((c) => c.json({ error: "not_found", message: `No route for ${c.req.method} ${c.req.path}.` }, 404));
 
