@@ -124,9 +124,12 @@ export async function apiUser(prefix: string, opts: { topup?: string; pricing?: 
   const token = () => freshToken(s);
   const p = await api("PUT", "/v1/me/profile", { token: s.accessToken, body: { handle, displayName: prefix } });
   expect(p.status).toBe(200);
-  if (opts.pricing) expect((await api("PUT", "/v1/me/pricing", { token: s.accessToken, body: opts.pricing })).status).toBe(200);
+  if (opts.pricing)
+    expect((await api("PUT", "/v1/me/pricing", { token: s.accessToken, body: opts.pricing })).status).toBe(200);
   if (opts.topup) {
-    expect((await api("POST", "/v1/payments/topup", { token: s.accessToken, body: { amount: opts.topup } })).status).toBe(200);
+    expect(
+      (await api("POST", "/v1/payments/topup", { token: s.accessToken, body: { amount: opts.topup } })).status,
+    ).toBe(200);
   }
   return { account, handle, id: s.user.id as string, session: s, token };
 }

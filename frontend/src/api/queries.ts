@@ -11,8 +11,11 @@ export const meQuery = queryOptions({
   queryFn: () => call(api.GET("/v1/me")),
 });
 
+// New mail has no push channel yet: refetch on every visit and every 15 s while open.
 export const inboxQuery = infiniteQueryOptions({
   queryKey: ["inbox"],
+  staleTime: 0,
+  refetchInterval: 15_000,
   queryFn: ({ pageParam }) => call(api.GET("/v1/inbox", { params: { query: { cursor: pageParam, limit: PAGE } } })),
   initialPageParam: undefined as string | undefined,
   getNextPageParam: nextCursor,

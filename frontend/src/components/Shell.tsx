@@ -8,11 +8,11 @@ import { inboxQuery, useMe } from "../api/queries";
 import { signedOut, useSession } from "../auth/session";
 import { Usdc } from "./ui";
 
-function NavLink({ href, children, label }: { href: string; children: ReactNode; label?: string }) {
+function NavLink({ href, children }: { href: string; children: ReactNode }) {
   const [location] = useLocation();
   const current = location === href || location.startsWith(`${href}/`);
   return (
-    <Link href={href} aria-current={current ? "page" : undefined} aria-label={label}>
+    <Link href={href} aria-current={current ? "page" : undefined}>
       {children}
     </Link>
   );
@@ -62,11 +62,12 @@ function SignedInNav() {
 
   return (
     <nav aria-label="Main" className="nav">
-      <NavLink href="/inbox" label={unread > 0 ? `Inbox, ${unread} unread` : "Inbox"}>
+      <NavLink href="/inbox">
         Inbox
         {unread > 0 ? (
-          <span className="badge" data-testid="unread-count">
-            {unread}
+          <span className="badge">
+            <span data-testid="unread-count">{unread}</span>
+            <span className="sr-only"> unread</span>
           </span>
         ) : null}
       </NavLink>

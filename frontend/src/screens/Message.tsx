@@ -38,7 +38,7 @@ export default function Message({ messageId }: { messageId: string }) {
     return <ErrorNote error={message.error} retry={() => message.refetch()} />;
   }
   if (!m) return null;
-  const from = m.from.handle ? `@${m.from.handle}` : "the sender";
+  const from = m.from.handle ? `@${m.from.handle}` : "a sender without a handle";
   const windowHours = me.data?.pricing.replyWindowHours ?? 72;
   const replyBy = Date.parse(m.createdAt) + windowHours * 3_600_000;
   return (
