@@ -11,10 +11,10 @@ export const meQuery = queryOptions({
   queryFn: () => call(api.GET("/v1/me")),
 });
 
-// New mail has no push channel yet: refetch on every visit and every 15 s while open.
+// New mail has no push channel yet: refetch on a visit after 5 s and every 15 s while open.
 export const inboxQuery = infiniteQueryOptions({
   queryKey: ["inbox"],
-  staleTime: 0,
+  staleTime: 5_000,
   refetchInterval: 15_000,
   queryFn: ({ pageParam }) => call(api.GET("/v1/inbox", { params: { query: { cursor: pageParam, limit: PAGE } } })),
   initialPageParam: undefined as string | undefined,

@@ -1,7 +1,7 @@
 // The frame around every screen. Signed in, it fetches /v1/me and the first
 // inbox page at the same time (no waterfall) and shows the unread count.
 import { useInfiniteQuery, useQueryClient } from "@tanstack/react-query";
-import { type ReactNode, useEffect } from "react";
+import { type ReactNode, useEffect, useRef } from "react";
 import { Link, useLocation } from "wouter";
 import { api } from "../api/client";
 import { inboxQuery, useMe } from "../api/queries";
@@ -18,9 +18,23 @@ function NavLink({ href, children }: { href: string; children: ReactNode }) {
   );
 }
 
+/** After a client-side navigation, focus moves to the new content (as a page load would). */
+function useFocusOnNavigate() {
+  const [location] = useLocation();
+  const first = useRef(true);
+  useEffect(() => {
+    if (first.current) {
+      first.current = false;
+      return;
+    }
+    document.getElementById("main")?.focus({ preventScroll: false });
+  }, [location]);
+}
+
 export function Shell({ children }: { children: ReactNode }) {
   const session = useSession();
   const signedIn = session.status === "signed-in";
+  useFocusOnNavigate();
   return (
     <>
       <a className="skip" href="#main">
