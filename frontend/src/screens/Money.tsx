@@ -69,7 +69,7 @@ export default function Money() {
       </div>
       <section className="card" aria-labelledby="earn-h">
         <h2 id="earn-h">Earnings</h2>
-        {points.length < 2 ? (
+        {points.length === 0 ? (
           <p className="muted">Your earnings chart appears once people have paid you.</p>
         ) : (
           <Suspense fallback={<Loading label="Drawing the chart…" />}>
@@ -100,14 +100,27 @@ export default function Money() {
               </tr>
             </thead>
             <tbody>
-              {entries.map((e) => {
+              {entries.map((e, i) => {
+                const older = entries[i + 1];
+                // The balance change is exact from consecutive balances; only the oldest loaded
+                // row of an unfinished history falls back to the kind's direction.
+                const before = older ? older.balanceAfter : ledger.hasNextPage ? null : "0";
                 const k = KIND[e.kind] ?? { label: e.kind, sign: 1 };
+                const delta = before === null ? BigInt(e.amount) * BigInt(k.sign) : BigInt(e.balanceAfter) - BigInt(before);
                 return (
                   <tr key={e.id}>
                     <td>{dateTime(e.createdAt)}</td>
-                    <td>{k.label}</td>
-                    <td className={`num ${k.sign > 0 ? "plus" : "minus"}`}>
-                      <Usdc value={BigInt(e.amount) * BigInt(k.sign)} sign />
+                    <td>
+                      {k.label}
+                      {delta === 0n ? (
+                        <span className="muted">
+                          {" "}
+                          (<Usdc value={e.amount} /> from held)
+                        </span>
+                      ) : null}
+                    </td>
+                    <td className={`num ${delta > 0n ? "plus" : delta < 0n ? "minus" : ""}`}>
+                      <Usdc value={delta} sign={delta > 0n} />
                     </td>
                     <td className="num">
                       <Usdc value={e.balanceAfter} />
@@ -137,7 +150,10 @@ function earnings(entries: LedgerEntry[]): EarningPoint[] {
     sum += BigInt(e.amount);
     points.push({ at: Date.parse(e.createdAt), cumulative: sum });
   }
-  if (points.length === 1) points.unshift({ at: points[0].at - 60_000, cumulative: 0n });
+  if (points.length === 0) return points;
+  // Start from zero an hour before the first earning, and carry the total to now.
+  points.unshift({ at: points[0].at - 3_600_000, cumulative: 0n });
+  points.push({ at: Date.now(), cumulative: sum });
   return points;
 }
 
