@@ -66,7 +66,9 @@ describe("payment errors", () => {
     await compose(page, erin.handle, draft);
     await context.setOffline(true);
     await page.getByRole("button", { name: /^Pay .* and send$/ }).click();
-    await page.getByText("Paid Inbox can't be reached. Check your connection and try again — nothing was lost.").waitFor();
+    await page
+      .getByText("Paid Inbox can't be reached. Check your connection and try again — nothing was lost.")
+      .waitFor();
     expect(await draftOf(page)).toBe(draft);
     await screenshot(page, "compose-offline");
     await context.setOffline(false);

@@ -58,7 +58,10 @@ describe("pages", () => {
       expect((await html(path)).status, path).toBe(200);
     }
     const user = await apiUser("grace");
-    await api("PUT", "/v1/me/profile", { token: await user.token(), body: { displayName: "Grace <Hopper>", bio: "Compilers & \"COBOL\"" } });
+    await api("PUT", "/v1/me/profile", {
+      token: await user.token(),
+      body: { displayName: "Grace <Hopper>", bio: 'Compilers & "COBOL"' },
+    });
     const page = await (await html(`/@${user.handle}`)).text();
     expect(page).toContain(`<title>Message Grace &lt;Hopper&gt; (@${user.handle}) · Paid Inbox</title>`);
     // Attribute values are escaped for their quotes (a `<` inside a quoted attribute is inert).

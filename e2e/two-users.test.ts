@@ -65,7 +65,7 @@ describe("two users", () => {
     await bob.page.goto(link);
     await bob.page.getByRole("heading", { name: "Alice Example", exact: true }).waitFor();
     expect(await bob.page.title()).toContain("Alice Example");
-    await expect.poll(() => bob.page.locator(".price-table").innerText()).toMatch(/First message\s+\$3\.00/);
+    await expect.poll(() => bob.page.locator(".price-table").textContent()).toMatch(/First message\s*\$3\.00/);
     await bob.page.getByText(/Paid on reply: .* within 48 hours/).waitFor();
     await screenshot(bob.page, "profile-visitor");
     await expectAccessible(bob.page, "profile (visitor)");

@@ -22,6 +22,7 @@ function NavLink({ href, children }: { href: string; children: ReactNode }) {
 function useFocusOnNavigate() {
   const [location] = useLocation();
   const first = useRef(true);
+  // biome-ignore lint/correctness/useExhaustiveDependencies: runs once per navigation, by design
   useEffect(() => {
     if (first.current) {
       first.current = false;

@@ -106,7 +106,8 @@ export default function Money() {
                 // row of an unfinished history falls back to the kind's direction.
                 const before = older ? older.balanceAfter : ledger.hasNextPage ? null : "0";
                 const k = KIND[e.kind] ?? { label: e.kind, sign: 1 };
-                const delta = before === null ? BigInt(e.amount) * BigInt(k.sign) : BigInt(e.balanceAfter) - BigInt(before);
+                const delta =
+                  before === null ? BigInt(e.amount) * BigInt(k.sign) : BigInt(e.balanceAfter) - BigInt(before);
                 return (
                   <tr key={e.id}>
                     <td>{dateTime(e.createdAt)}</td>
