@@ -1,6 +1,7 @@
 #!/usr/bin/env node
-// `npm start`: everything the app needs locally, then `wrangler dev` on
-// http://127.0.0.1:${PORT:-8787}. Safe to run again: each step is idempotent.
+// `npm start`: everything the app needs locally, then `wrangler dev` bound to
+// 127.0.0.1:${PORT:-8787}, announced as http://localhost:… (passkeys refuse IP
+// addresses, so that is the URL to open). Safe to run again: each step is idempotent.
 //   1. .dev.vars from .dev.vars.example, with fresh random secrets (only if missing)
 //   2. the web UI built into frontend/dist
 //   3. D1 migrations applied to the local database
@@ -23,7 +24,8 @@ console.log("• building the web UI");
 run(bin("vite"), ["build", "--config", "frontend/vite.config.ts", "--logLevel", "warn"]);
 console.log("• applying D1 migrations (local)");
 run(bin("wrangler"), ["d1", "migrations", "apply", "DB", "--local"]);
-console.log(`• starting wrangler dev on http://127.0.0.1:${port}`);
+console.log(`• starting wrangler dev (bound to 127.0.0.1:${port})`);
+console.log(`\n  Open http://localhost:${port}\n`);
 const dev = spawn(bin("wrangler"), ["dev", "--ip", "127.0.0.1", "--port", port, ...process.argv.slice(2)], {
   stdio: "inherit",
 });
