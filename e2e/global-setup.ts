@@ -9,6 +9,8 @@ import path from "node:path";
 import { type BrowserServer, chromium } from "playwright-core";
 import type { TestProject } from "vitest/node";
 import { ensureDevVars } from "../scripts/dev-vars.mjs";
+import { FAKE, fakeProviderBindings } from "../test/fakes/credentials";
+import { startFakeProviders } from "../test/fakes/provider-server.mjs";
 
 /** Access tokens live 6 s here, so every flow also exercises the silent refresh. */
 export const ACCESS_TTL_SECONDS = 6;
@@ -35,6 +37,7 @@ function freePort(): Promise<number> {
 }
 
 let app: ChildProcess | undefined;
+let providers: { url: string; close: () => Promise<void> } | undefined;
 let browser: BrowserServer | undefined;
 let stateDir: string | undefined;
 
@@ -49,6 +52,11 @@ export async function setup(project: TestProject) {
   });
   if (migrate.status !== 0) throw new Error(`migrations failed:\n${migrate.stdout}${migrate.stderr}`);
   const port = await freePort();
+  // Google and GitHub sign-in against a local fake provider (real HTTP, real redirects).
+  providers = await startFakeProviders(FAKE);
+  const oauthVars = Object.entries(fakeProviderBindings(providers.url))
+    .filter(([k]) => k.startsWith("GOOGLE_") || k.startsWith("GITHUB_"))
+    .flatMap(([k, v]) => ["--var", `${k}:${v}`]);
   app = spawn(
     wrangler,
     [
@@ -64,6 +72,7 @@ export async function setup(project: TestProject) {
       "warn",
       "--var",
       `ACCESS_TOKEN_TTL_SECONDS:${ACCESS_TTL_SECONDS}`,
+      ...oauthVars,
     ],
     { stdio: ["ignore", "inherit", "inherit"], detached: true },
   );
@@ -86,6 +95,7 @@ export async function setup(project: TestProject) {
 
 export async function teardown() {
   await browser?.close();
+  await providers?.close();
   if (app?.pid) {
     try {
       process.kill(-app.pid, "SIGTERM");

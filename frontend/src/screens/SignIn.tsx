@@ -12,6 +12,8 @@ function safeNext(next: string | null): string | null {
 }
 
 function destination(user: SessionUser, next: string | null) {
+  // Someone who signed in to write to a profile goes straight back to it; a handle can wait.
+  if (next?.startsWith("/@")) return next;
   if (!user.handle) return `/onboarding${next ? `?next=${encodeURIComponent(next)}` : ""}`;
   return next ?? "/inbox";
 }
