@@ -31,7 +31,8 @@ export async function serveWeb(c: Context<AppEnv>): Promise<Response> {
   const path = new URL(c.req.url).pathname;
   if (path.startsWith("/v1/") || path.startsWith("/webhooks/")) return c.notFound();
   const asset = await c.env.ASSETS.fetch(c.req.raw);
-  if (asset.status !== 404) return asset;
+  // A fetched Response has immutable headers; middleware (security headers) adds its own.
+  if (asset.status !== 404) return new Response(asset.body, asset);
   if (PAGES.some((p) => p.test(path))) return indexHtml(c, 200);
   const profile = path.match(PROFILE);
   if (profile) return profilePage(c, profile[1]);
@@ -70,5 +71,6 @@ async function profilePage(c: Context<AppEnv>, handle: string): Promise<Response
       },
     });
   }
-  return rewriter.transform(page);
+  const out = rewriter.transform(page);
+  return new Response(out.body, out);
 }
