@@ -5,6 +5,7 @@ import { describe, expect, it } from "vitest";
 import { ACCESS_TTL_SECONDS } from "./global-setup";
 import {
   addVirtualAuthenticator,
+  api,
   apiUser,
   expectNoTokensInStorage,
   newPage,
@@ -91,6 +92,26 @@ describe("sign-in", () => {
     expect(refreshes.length).toBeGreaterThan(0);
     expect(await page.getByLabel("Your message").inputValue()).toBe("Hello after a coffee break");
     expect(await page.getByText("Your session has ended").count()).toBe(0);
+    await context.close();
+  });
+});
+
+describe("code sign-in", () => {
+  it("signs in with an emailed code (the dev provider's outbox) into a cookie session", async () => {
+    const { context, page } = await newPage();
+    const email = `code_${Date.now().toString(36)}@example.com`;
+    await page.goto("/signin");
+    await page.getByText("Use an email or phone code instead").click();
+    await page.getByLabel("Email address").fill(email);
+    await page.getByRole("button", { name: "Send me a code" }).click();
+    await page.getByRole("textbox", { name: "Sign-in code" }).waitFor();
+    const outbox = await api("GET", `/v1/dev/outbox?to=${encodeURIComponent(email)}`);
+    const code = String(outbox.body.items.at(-1).text).match(/\b(\d{6})\b/)?.[1] as string;
+    await page.getByRole("textbox", { name: "Sign-in code" }).fill(code);
+    await page.getByRole("button", { name: "Sign in", exact: true }).click();
+    await page.waitForURL("**/onboarding");
+    expect((await context.cookies()).filter((c) => c.name === "pi_refresh" && c.httpOnly)).toHaveLength(2);
+    await expectNoTokensInStorage(page);
     await context.close();
   });
 });

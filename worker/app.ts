@@ -8,6 +8,7 @@ import { renderDocs } from "./http/docs";
 import { ApiError } from "./http/errors";
 import { createRouter } from "./http/router";
 import { authRoutes } from "./routes/auth";
+import { codeSignInRoutes } from "./routes/code-sign-in";
 import { devRoutes } from "./routes/dev";
 import { healthRoutes } from "./routes/health";
 import { meRoutes } from "./routes/me";
@@ -55,6 +56,7 @@ const routes = app
   .route("/v1/auth", authRoutes)
   .route("/v1/auth/passkey", passkeyRoutes)
   .route("/v1/auth/oauth", oauthRoutes)
+  .route("/v1/auth/code", codeSignInRoutes)
   .route("/v1/verify", verifyRoutes)
   .route("/v1/dev", devRoutes)
   .route("/v1/me", meRoutes)

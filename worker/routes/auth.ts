@@ -7,6 +7,7 @@ import { config } from "../config";
 import { ApiError, unauthorized } from "../http/errors";
 import { bearerAuth, createRouter, errors, jsonBody, jsonResponse } from "../http/router";
 import { identityConfig } from "../identity/config";
+import { otpProvider } from "../identity/providers";
 import { requireUser } from "../middleware/auth";
 import { findUser, toUserJson, upsertWalletUser } from "../users";
 import { SessionSchema } from "./schemas";
@@ -89,7 +90,8 @@ export const authRoutes = createRouter()
   .openapi(providers, (c) => {
     // Social providers are listed only when their client id and secret are configured.
     const oauth = Object.keys(identityConfig(c.env).oauth).map((p) => `oauth:${p}`);
-    return c.json({ methods: ["siwe", "passkey", ...oauth] }, 200);
+    const codes = (["email", "phone"] as const).filter((ch) => otpProvider(c.env, ch)).map((ch) => `code:${ch}`);
+    return c.json({ methods: ["siwe", "passkey", ...codes, ...oauth] }, 200);
   })
   .openapi(siweChallenge, async (c) => {
     const { address } = c.req.valid("json");

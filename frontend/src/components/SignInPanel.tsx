@@ -6,6 +6,7 @@ import { providersQuery } from "../api/queries";
 import { registerPasskey, signInWithPasskey } from "../auth/passkey";
 import type { SessionUser } from "../auth/session";
 import { useWallets, type WalletInfo } from "../auth/wallets";
+import { CodeSignIn } from "./CodeSignIn";
 import { ErrorNote, Loading } from "./ui";
 
 /** Where to come back to after a redirect-based sign-in (OAuth). Not a secret. */
@@ -46,6 +47,9 @@ export function SignInPanel({
 
   const methods = providers.data?.methods ?? [];
   const oauth = methods.filter((m) => m.startsWith("oauth:")).map((m) => m.slice(6));
+  const codes = methods
+    .filter((m) => m === "code:email" || m === "code:phone")
+    .map((m) => m.slice(5) as "email" | "phone");
 
   return (
     <section className="card signin" aria-labelledby="signin-heading">
@@ -84,6 +88,12 @@ export function SignInPanel({
         ))}
       </div>
       {error ? <ErrorNote error={error} /> : null}
+      {codes.length > 0 ? (
+        <details className="more-methods">
+          <summary>Use an email or phone code instead</summary>
+          <CodeSignIn channels={codes} onSignedIn={onSignedIn} />
+        </details>
+      ) : null}
     </section>
   );
 }
