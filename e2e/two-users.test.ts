@@ -106,26 +106,11 @@ describe("two users", () => {
     await screenshot(alice.page, "message");
     await expectAccessible(alice.page, "message");
     await alice.page.getByLabel("Your message").fill("Happy to. Send it over!");
-    const replyButton = alice.page.getByRole("button", { name: /^Pay .* and send$/ });
-    await replyButton.click();
-    // Replying costs what Bob charges; Alice tops up in place if her balance is short.
-    const outcome = await Promise.race([
-      alice.page
-        .getByRole("heading", { name: "Delivered", exact: true })
-        .waitFor()
-        .then(() => "sent"),
-      alice.page
-        .getByRole("heading", { name: "Top up to send" })
-        .waitFor()
-        .then(() => "topup"),
-    ]);
-    if (outcome === "topup") {
-      await alice.page.getByRole("button", { name: /^Add \d+ USDC$/ }).click();
-      await alice.page.getByRole("heading", { name: "Top up to send" }).waitFor({ state: "detached" });
-      await replyButton.click();
-      await alice.page.getByRole("heading", { name: "Delivered", exact: true }).waitFor();
-    }
-
+    // The first reply to a pay-on-reply message is free: it is what releases the payment.
+    await alice.page.getByText("Your reply is free, and it releases the $3.00 held for you.").waitFor();
+    await alice.page.getByRole("button", { name: "Send for free" }).click();
+    await alice.page.getByRole("heading", { name: "Delivered", exact: true }).waitFor();
+    await alice.page.getByText("It was free.").waitFor();
     await screenshot(alice.page, "reply-sent");
     // The reply released the escrow: Alice was paid, Bob's outbox says so.
     await expect

@@ -127,7 +127,7 @@ export function Compose({ target, name, quote, pricing, refetchQuote, draftKey, 
           </p>
         </div>
         {priceNote}
-        {signedIn && quote ? (
+        {signedIn && quote && !priceNote ? (
           <p className="quote" aria-live="polite">
             <Usdc value={quote.price} /> ({REASONS[quote.reason]}) + <Usdc value={quote.fee} /> fee ={" "}
             <strong>
@@ -144,7 +144,13 @@ export function Compose({ target, name, quote, pricing, refetchQuote, draftKey, 
         ) : null}
         {signedIn ? (
           <button type="submit" className="pay" disabled={!canSend} aria-busy={send.isPending}>
-            {send.isPending ? "Sending…" : quote ? `Pay ${formatUsdc(quote.total)} and send` : "Getting the price…"}
+            {send.isPending
+              ? "Sending…"
+              : !quote
+                ? "Getting the price…"
+                : quote.total === "0"
+                  ? "Send for free"
+                  : `Pay ${formatUsdc(quote.total)} and send`}
           </button>
         ) : (
           <button type="button" className="pay" onClick={() => setSigningIn(true)} disabled={signingIn}>
@@ -190,7 +196,14 @@ function Receipt({
       </h2>
       {receipt.status === "delivered" ? (
         <p>
-          {name} has your message. You paid <Usdc value={receipt.total} />.
+          {name} has your message.{" "}
+          {receipt.total === "0" ? (
+            "It was free."
+          ) : (
+            <>
+              You paid <Usdc value={receipt.total} />.
+            </>
+          )}
         </p>
       ) : null}
       {receipt.status === "escrowed" ? (

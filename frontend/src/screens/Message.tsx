@@ -5,6 +5,7 @@ import { useEffect } from "react";
 import { Link } from "wouter";
 import { api, call } from "../api/client";
 import { useMe, useRecipient } from "../api/queries";
+import type { Quote } from "../api/types";
 import { Compose } from "../components/Compose";
 import { ErrorNote, Loading, Note, Usdc } from "../components/ui";
 import { countdown, dateTime } from "../lib/time";
@@ -70,12 +71,25 @@ export default function Message({ messageId }: { messageId: string }) {
           You replied: <Usdc value={m.price} /> was paid to you.
         </Note>
       ) : null}
-      <Reply messageId={messageId} fromId={m.from.id} name={from} />
+      <Reply messageId={messageId} fromId={m.from.id} name={from} escrowed={m.status === "escrowed" ? m.price : null} />
     </div>
   );
 }
 
-function Reply({ messageId, fromId, name }: { messageId: string; fromId: string; name: string }) {
+/** The first reply to a message that pays on reply is free: it is what releases the payment. */
+const FREE: Quote = { price: "0", fee: "0", total: "0", reason: "default" };
+
+function Reply({
+  messageId,
+  fromId,
+  name,
+  escrowed,
+}: {
+  messageId: string;
+  fromId: string;
+  name: string;
+  escrowed: string | null;
+}) {
   const qc = useQueryClient();
   const recipient = useRecipient(fromId);
   if (recipient.isPending) return <Loading label="Getting the reply price…" />;
@@ -84,7 +98,14 @@ function Reply({ messageId, fromId, name }: { messageId: string; fromId: string;
     <Compose
       target={{ kind: "reply", messageId }}
       name={name}
-      quote={recipient.data.quote}
+      quote={escrowed ? FREE : recipient.data.quote}
+      priceNote={
+        escrowed ? (
+          <p className="quote">
+            Your reply is free, and it releases the <Usdc value={escrowed} /> held for you.
+          </p>
+        ) : undefined
+      }
       pricing={recipient.data.pricing}
       refetchQuote={() => Promise.all([recipient.refetch(), qc.invalidateQueries({ queryKey: ["inbox"] })])}
       draftKey={`pi:reply:${messageId}`}
