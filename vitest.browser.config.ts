@@ -8,7 +8,9 @@ export default defineConfig({
     globalSetup: ["./e2e/global-setup.ts"],
     testTimeout: 90_000,
     hookTimeout: 90_000,
-    // Two files at a time: this machine has two cores, and workerd + Chromium share them.
-    maxWorkers: 2,
+    // One file at a time: workerd and Chromium already use both cores, and the inbox
+    // timing test must not share the machine with another flow of this suite.
+    maxWorkers: 1,
+    fileParallelism: false,
   },
 });

@@ -89,7 +89,8 @@ describe("pages", () => {
       page.on("response", (r) => {
         if (r.request().resourceType() === "script") scripts.push(new URL(r.url()).pathname);
       });
-      await page.goto(path, { waitUntil: "networkidle" });
+      await page.goto(path);
+      await page.locator("h1").first().waitFor();
       const gz = scripts.reduce((n, s) => n + gzipSync(readFileSync(`frontend/dist${s}`)).length, 0);
       expect(gz, `${path}: ${scripts.join(", ")}`).toBeLessThanOrEqual(BUDGET_GZIP_BYTES);
       // viem and uPlot are not part of it.
@@ -102,8 +103,8 @@ describe("pages", () => {
     const { bob } = await seeded();
     const { context, page } = await signedInPage(bob.account, {});
     const times: number[] = [];
-    // Three fresh navigations (the first warms the browser's caches, as any second visit would).
-    for (let i = 0; i < 3; i++) {
+    // Five fresh navigations (the first warms the browser's caches, as any second visit would).
+    for (let i = 0; i < 5; i++) {
       await page.goto("/money");
       await page.getByRole("heading", { name: "Money" }).waitFor();
       await page.goto("/inbox");
@@ -124,7 +125,7 @@ describe("pages", () => {
       expect(inbox.start, "inbox requested before /v1/me answered").toBeLessThan(me.end);
       expect(me.start, "/v1/me requested before the inbox answered").toBeLessThan(inbox.end);
     }
-    const median = [...times].sort((a, b) => a - b)[1];
+    const median = [...times].sort((a, b) => a - b)[2];
     console.log(
       `inbox interactive after ${times.map((t) => t.toFixed(0)).join(", ")} ms (median ${median.toFixed(0)})`,
     );

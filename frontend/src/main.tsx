@@ -4,7 +4,7 @@ import { createRoot } from "react-dom/client";
 import { Router } from "wouter";
 import { restore } from "./auth/session";
 import { Shell } from "./components/Shell";
-import { Routes } from "./routes";
+import { preloadCurrentScreen, Routes } from "./routes";
 import "./style.css";
 
 // The OAuth callback redirects to `/#/signed-in?code=…`; the app's page for it is /signed-in.
@@ -26,6 +26,7 @@ const queryClient = new QueryClient({
 
 // Start the cookie refresh before React renders: the session is usually known by first paint.
 if (location.pathname !== "/signed-in") restore();
+preloadCurrentScreen(location.pathname);
 
 createRoot(document.getElementById("root") as HTMLElement).render(
   <StrictMode>

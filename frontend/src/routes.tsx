@@ -10,12 +10,27 @@ import { NotFound } from "./screens/NotFound";
 import { Profile } from "./screens/Profile";
 import { SignedIn, SignIn } from "./screens/SignIn";
 
-const Onboarding = lazy(() => import("./screens/Onboarding"));
-const Inbox = lazy(() => import("./screens/Inbox"));
-const Message = lazy(() => import("./screens/Message"));
-const Outbox = lazy(() => import("./screens/Outbox"));
-const Money = lazy(() => import("./screens/Money"));
-const Settings = lazy(() => import("./screens/Settings"));
+const load = {
+  onboarding: () => import("./screens/Onboarding"),
+  inbox: () => import("./screens/Inbox"),
+  message: () => import("./screens/Message"),
+  outbox: () => import("./screens/Outbox"),
+  money: () => import("./screens/Money"),
+  settings: () => import("./screens/Settings"),
+};
+const Onboarding = lazy(load.onboarding);
+const Inbox = lazy(load.inbox);
+const Message = lazy(load.message);
+const Outbox = lazy(load.outbox);
+const Money = lazy(load.money);
+const Settings = lazy(load.settings);
+
+/** Fetch the landing screen's code alongside the session refresh, not after it. */
+export function preloadCurrentScreen(path: string) {
+  const [, first, second] = path.split("/");
+  const key = first === "inbox" && second ? "message" : first;
+  if (key in load) load[key as keyof typeof load]();
+}
 
 /** Signed-in screens: a visitor is sent to sign in and brought back. */
 function Private({ children }: { children: ReactNode }) {
