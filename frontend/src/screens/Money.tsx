@@ -121,7 +121,7 @@ export default function Money() {
                       ) : null}
                     </td>
                     <td className={`num ${delta > 0n ? "plus" : delta < 0n ? "minus" : ""}`}>
-                      <Usdc value={delta} sign={delta > 0n} />
+                      {delta === 0n ? "—" : <Usdc value={delta} sign={delta > 0n} />}
                     </td>
                     <td className="num">
                       <Usdc value={e.balanceAfter} />
@@ -148,8 +148,11 @@ function earnings(entries: LedgerEntry[]): EarningPoint[] {
   const points: EarningPoint[] = [];
   for (const e of [...entries].reverse()) {
     if (!EARNING.has(e.kind)) continue;
+    const at = Date.parse(e.createdAt);
+    // A running total moves in steps: flat until the moment a payment lands.
+    points.push({ at: at - 1, cumulative: sum });
     sum += BigInt(e.amount);
-    points.push({ at: Date.parse(e.createdAt), cumulative: sum });
+    points.push({ at, cumulative: sum });
   }
   if (points.length === 0) return points;
   // Start from zero an hour before the first earning, and carry the total to now.
