@@ -2,6 +2,8 @@
 // blockConcurrencyWhile. Versions are tracked in a table (PRAGMA user_version is
 // not available to Durable Objects). Append migrations; never edit old ones.
 // Amounts are TEXT decimal strings, read into bigint.
+import { CHAIN_MIGRATION } from "./account/chain";
+
 export const MIGRATIONS: string[] = [
   `
   CREATE TABLE account (
@@ -104,6 +106,8 @@ export const MIGRATIONS: string[] = [
   `ALTER TABLE account ADD COLUMN flushed_ledger_id INTEGER NOT NULL DEFAULT 0;`,
   // v3: new messages reach the index queue straight from the inbox table.
   `ALTER TABLE account ADD COLUMN flushed_inbox_seq INTEGER NOT NULL DEFAULT 0;`,
+  // v4: chain mode (pending payments, vault nonce, applied vault events); see account/chain.ts.
+  CHAIN_MIGRATION,
 ];
 
 export function migrate(sql: SqlStorage): void {

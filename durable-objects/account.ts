@@ -17,6 +17,22 @@ import {
   type SenderRelation,
 } from "../worker/domain/pricing";
 import { type Bucket, type BucketLimit, take } from "../worker/domain/rate-limit";
+import {
+  applyChainEvent,
+  type ChainApplied,
+  type ChainEvent,
+  type ChainFail,
+  type ChainPayment,
+  chainRow,
+  checkChainDebit,
+  expectedNonce,
+  holdChainPayment,
+  markAccepted,
+  markJobsSent,
+  releaseChainHold,
+  signatureValid,
+  unsentJobs,
+} from "./account/chain";
 import { migrate } from "./account-schema";
 
 /** A hold not settled after this long makes the sender ask the recipient. */
@@ -35,7 +51,7 @@ const FLUSH_BACKSTOP_MS = 60_000;
 
 export type LedgerKind = "topup" | "send" | "receive" | "fee" | "hold" | "release" | "refund" | "withdraw" | "deposit";
 
-interface State {
+export interface State {
   userId: string;
   handle: string | null;
   balance: bigint;
@@ -51,14 +67,14 @@ interface State {
   lastLedgerId: number;
 }
 
-interface Delta {
+export interface Delta {
   balance?: bigint;
   held?: bigint;
   fees?: bigint;
 }
 
 /** Handed to the body of a commit: the draft state and ways to record what changed. */
-interface Tx {
+export interface Tx {
   s: State;
   entry(kind: LedgerKind, amount: bigint, delta: Delta, ref: string | null): number;
   event(e: IndexEvent): void;
@@ -111,6 +127,8 @@ export interface SendRequest {
   maxPrice: string | null;
   requestHash: string;
   inReplyTo: MessageId | null;
+  /** Chain mode: the payer's signed payment (the recipient passes it on to the sender's debit). */
+  chain?: ChainPayment;
 }
 
 export interface SendReceipt {
@@ -118,7 +136,7 @@ export interface SendReceipt {
   price: string;
   fee: string;
   total: string;
-  status: "delivered" | "escrowed";
+  status: "delivered" | "escrowed" | "accepted";
   createdAt: string;
 }
 
@@ -131,7 +149,8 @@ export type ReceiveResult =
   | Fail<"idempotency_in_progress">
   | Fail<"message_aborted">
   | Fail<"stale_recipient">
-  | Fail<"rate_limited", { retryAfterSeconds: number }>;
+  | Fail<"rate_limited", { retryAfterSeconds: number }>
+  | ChainFail;
 
 export interface DebitRequest {
   messageId: MessageId;
@@ -142,6 +161,7 @@ export interface DebitRequest {
   body: string;
   requestHash: string;
   inReplyTo: MessageId | null;
+  chain?: ChainPayment;
 }
 
 export type DebitResult =
@@ -149,7 +169,8 @@ export type DebitResult =
   | Fail<"insufficient_balance", { required: string; balance: string }>
   | Fail<"idempotency_conflict">
   | Fail<"message_aborted">
-  | Fail<"rate_limited", { retryAfterSeconds: number }>;
+  | Fail<"rate_limited", { retryAfterSeconds: number }>
+  | ChainFail;
 
 export type ResolveAnswer = { state: "pending" } | { state: "delivered"; status: string } | { state: "aborted" };
 
@@ -174,6 +195,9 @@ export interface OutboxMessage {
   status: string;
   createdAt: string;
   inReplyTo: string | null;
+  /** Chain mode: the settling transaction, and why a payment failed. */
+  txHash: string | null;
+  failure: string | null;
 }
 
 export interface LedgerEntryJson {
@@ -219,6 +243,9 @@ export class Account extends DurableObject<Env> {
   /** Settles waiting for this Account's next commit (messageId → status). */
   private readonly pendingSettles = new Map<string, string>();
   private settleTimer: ReturnType<typeof setTimeout> | null = null;
+  /** A commit accepted chain payments whose SettleJobs should go to the queue. */
+  private jobsToSend = false;
+  private sendingJobs: Promise<void> | null = null;
   private alarmAt: number | null = null;
   /** Test-only fault injection; empty in production. */
   readonly faults = new Set<Fault>();
@@ -408,7 +435,8 @@ export class Account extends DurableObject<Env> {
     if (limited) return limited;
 
     const userId = this.userId();
-    const escrow = this.s.policy.settlement === "on_reply";
+    // On chain the vault pays the recipient directly; it cannot hold a price until a reply.
+    const escrow = !req.chain && this.s.policy.settlement === "on_reply";
     const replyWindowMs = this.s.policy.replyWindowHours * 3_600_000;
 
     // While we await the sender, other requests to this Account run. inFlight
@@ -425,6 +453,7 @@ export class Account extends DurableObject<Env> {
         body: req.body,
         requestHash: req.requestHash,
         inReplyTo: req.inReplyTo,
+        chain: req.chain,
       });
       if (this.faults.has("receive:crash_after_debit")) {
         // A crash here loses the in-memory inFlight set along with the instance.
@@ -441,7 +470,8 @@ export class Account extends DurableObject<Env> {
     }
 
     const now = Date.now();
-    const status = escrow ? "escrowed" : "delivered";
+    // Chain payments are `accepted` until the indexer sees their MessagePaid.
+    const status = req.chain ? "accepted" : escrow ? "escrowed" : "delivered";
     // If this commit throws, the sender's hold is resolved by its alarm (we answer
     // "aborted"), so inFlight must not outlive it.
     try {
@@ -477,7 +507,7 @@ export class Account extends DurableObject<Env> {
     req: SendRequest,
     q: Quote,
     senderHandle: string | null,
-    status: "delivered" | "escrowed",
+    status: "delivered" | "escrowed" | "accepted",
     escrowUntil: number | null,
     firstFromSender: boolean,
     now: number,
@@ -500,9 +530,12 @@ export class Account extends DurableObject<Env> {
         escrowUntil === null ? null : "held",
       );
       if (this.faults.has("receive:commit_throws")) throw new Error("fault: receive:commit_throws");
-      if (escrowUntil !== null) tx.entry("hold", q.price, { held: q.price }, req.messageId);
-      else tx.entry("receive", q.price, { balance: q.price }, req.messageId);
-      tx.entry("fee", q.fee, { fees: q.fee }, req.messageId);
+      // An accepted chain payment is credited when its MessagePaid is indexed (account/chain.ts).
+      if (status !== "accepted") {
+        if (escrowUntil !== null) tx.entry("hold", q.price, { held: q.price }, req.messageId);
+        else tx.entry("receive", q.price, { balance: q.price }, req.messageId);
+        tx.entry("fee", q.fee, { fees: q.fee }, req.messageId);
+      }
       if (firstFromSender) {
         this.sql.exec(
           "INSERT INTO contacts (user_id, received) VALUES (?, 1) ON CONFLICT (user_id) DO UPDATE SET received = 1",
@@ -534,6 +567,10 @@ export class Account extends DurableObject<Env> {
       if (existing.hold_state === "released") return { ok: false, code: "message_aborted" };
       return { ok: true, senderHandle: this.s.handle };
     }
+    if (d.chain) {
+      const refused = await this.checkChainPayment(d, d.chain);
+      if (refused) return refused;
+    }
     const price = BigInt(d.price);
     const fee = BigInt(d.fee);
     const total = price + fee;
@@ -559,6 +596,7 @@ export class Account extends DurableObject<Env> {
         now,
       );
       tx.entry("hold", total, { balance: -total, held: total }, d.messageId);
+      if (d.chain) holdChainPayment(this.sql, d.messageId, d.chain, total);
       if (found.sent !== 1) {
         this.sql.exec(
           "INSERT INTO contacts (user_id, sent) VALUES (?, 1) ON CONFLICT (user_id) DO UPDATE SET sent = 1",
@@ -597,6 +635,11 @@ export class Account extends DurableObject<Env> {
     let released = false;
     const now = Date.now();
     for (const [messageId, status] of settles) {
+      // A chain payment is not paid yet: it waits for its receipt, and its SettleJob goes to the queue.
+      if (markAccepted(this.sql, messageId, now)) {
+        this.jobsToSend = true;
+        continue;
+      }
       const row = this.sql
         .exec(
           `UPDATE outbox SET hold_state = 'settled', status = CASE status WHEN 'pending' THEN ? ELSE status END,
@@ -646,6 +689,77 @@ export class Account extends DurableObject<Env> {
     return true;
   }
 
+  // ── chain mode (rules in account/chain.ts) ──────────────────────────────────
+
+  /**
+   * What an intent needs from the payer's Account: the vault nonce the next
+   * accepted payment must carry and what may be spent. `chainNonce` is the
+   * vault's nonce as the Worker just read it; nothing is reserved, so an intent
+   * that is never sent blocks nothing.
+   */
+  async chainIntent(chainNonce: string | null): Promise<{ nonce: string; available: string; pending: string }> {
+    if (chainNonce !== null && BigInt(chainNonce) > chainRow(this.sql).chainNonce) {
+      this.sql.exec("UPDATE chain SET chain_nonce = ? WHERE id = 1", chainNonce);
+    }
+    return {
+      nonce: `${expectedNonce(this.sql)}`,
+      available: `${this.s.balance}`,
+      pending: `${chainRow(this.sql).pending}`,
+    };
+  }
+
+  /** One indexed vault event (the indexer calls this; a replay is a no-op). */
+  async chainApply(ev: ChainEvent): Promise<ChainApplied> {
+    return this.commit((tx) => applyChainEvent(this.sql, tx, ev, Date.now()));
+  }
+
+  /** Accepted payments waiting for settlement, oldest nonce first (ops and tests). */
+  async openSettleJobs(): Promise<unknown[]> {
+    return this.sql
+      .exec<{ settle_job: string }>(
+        "SELECT settle_job FROM outbox WHERE hold_state = 'onchain' ORDER BY CAST(pay_nonce AS INTEGER)",
+      )
+      .toArray()
+      .map((r) => JSON.parse(r.settle_job));
+  }
+
+  /** Checks a signed payment before anything is held. The signature check may await the RPC. */
+  private async checkChainPayment(d: DebitRequest, c: ChainPayment): Promise<ChainFail | null> {
+    const check = () => checkChainDebit(this.sql, c, d.messageId, d.body, BigInt(d.price));
+    const early = check();
+    if (early) return early;
+    // Other requests may run while the signature is checked (a smart account's goes through the RPC)…
+    if (!(await signatureValid(c))) return { ok: false, code: "invalid_signature" };
+    // …so a second tab may have taken this nonce meanwhile: check again, with no await until the commit.
+    return check();
+  }
+
+  /** Hands SettleJobs of accepted payments to the `settle` queue; the alarm retries what fails. */
+  private sendSettleJobs(): Promise<void> {
+    this.sendingJobs ??= (async () => {
+      try {
+        for (;;) {
+          const jobs = unsentJobs(this.sql);
+          if (!jobs.length) return;
+          try {
+            await this.env.SETTLE.sendBatch(jobs.map((j) => ({ body: j.job, contentType: "json" as const })));
+          } catch (err) {
+            console.warn(`settle queue send failed, will retry: ${(err as Error).message}`);
+            this.ensureAlarm(Date.now() + RETRY_MS);
+            return;
+          }
+          markJobsSent(
+            this.sql,
+            jobs.map((j) => j.messageId),
+          );
+        }
+      } finally {
+        this.sendingJobs = null;
+      }
+    })();
+    return this.sendingJobs;
+  }
+
   // ── alarm: stale holds, escrow expiry and notices, queue flush retries ──────
 
   async alarm(): Promise<void> {
@@ -654,6 +768,7 @@ export class Account extends DurableObject<Env> {
     await this.resolveStaleHolds(now);
     this.expireEscrows(now);
     await this.sendEscrowOutcomes();
+    await this.sendSettleJobs();
     await this.flush();
     this.scheduleNextAlarm(Date.now());
   }
@@ -692,7 +807,7 @@ export class Account extends DurableObject<Env> {
         Date.now(),
         messageId,
       );
-      tx.entry("refund", total, { balance: total, held: -total }, messageId);
+      if (!releaseChainHold(this.sql, tx, row)) tx.entry("refund", total, { balance: total, held: -total }, messageId);
     });
   }
 
@@ -773,7 +888,8 @@ export class Account extends DurableObject<Env> {
       this.sql.exec("SELECT 1 FROM ledger WHERE id > (SELECT flushed_ledger_id FROM account) LIMIT 1").toArray()
         .length ||
       this.sql.exec("SELECT 1 FROM inbox WHERE seq > (SELECT flushed_inbox_seq FROM account) LIMIT 1").toArray().length;
-    if (pendingNotices || pendingEvents) next.push(now + RETRY_MS);
+    const unsent = unsentJobs(this.sql, 1).length;
+    if (pendingNotices || pendingEvents || unsent) next.push(now + RETRY_MS);
     if (next.length) this.ensureAlarm(Math.min(...next));
   }
 
@@ -1025,6 +1141,10 @@ export class Account extends DurableObject<Env> {
     });
     this.s = draft;
     for (const [id] of settles) this.pendingSettles.delete(id);
+    if (this.jobsToSend) {
+      this.jobsToSend = false;
+      void this.sendSettleJobs();
+    }
     if (released) this.ensureAlarm(Date.now()); // tell the original senders soon
     this.scheduleFlush();
     return result;
@@ -1108,6 +1228,9 @@ function page<T>(rows: Row[], limit: number, key: string, map: (r: Row) => T): P
   return { items, nextCursor: more ? String(rows[limit - 1][key]) : null };
 }
 
+/** Inbox statuses of chain payments: a replayed send answers `accepted`, as the first answer did. */
+const CHAIN_STATUSES = new Set(["accepted", "paid", "payment_failed"]);
+
 function receiptOf(r: Row): SendReceipt {
   const price = big(r.price);
   const fee = big(r.fee);
@@ -1116,7 +1239,7 @@ function receiptOf(r: Row): SendReceipt {
     price: `${price}`,
     fee: `${fee}`,
     total: `${price + fee}`,
-    status: r.escrow_state ? "escrowed" : "delivered",
+    status: r.escrow_state ? "escrowed" : CHAIN_STATUSES.has(r.status as string) ? "accepted" : "delivered",
     createdAt: iso(r.created_at as number) as string,
   };
 }
@@ -1145,5 +1268,7 @@ function toOutboxMessage(r: Row): OutboxMessage {
     status: r.status as string,
     createdAt: iso(r.created_at as number) as string,
     inReplyTo: r.in_reply_to as string | null,
+    txHash: (r.tx_hash as string | null) ?? null,
+    failure: (r.failure as string | null) ?? null,
   };
 }

@@ -1,8 +1,13 @@
 // The send path as seen from the Worker: one call to the recipient's Account,
 // which debits the sender's Account itself; then, off the response path, the
 // sender settles its hold. (DESIGN.md §3, docs/architecture.md.)
+import type { Hex } from "viem";
 import type { SendReceipt } from "../durable-objects/account";
+import type { ChainPayment } from "../durable-objects/account/chain";
+import { chainPaymentFor, issueIntent, requireWallets } from "./chain/intents";
+import { config } from "./config";
 import { type MessageId, messageIdFor } from "./domain/message-id";
+import type { PaymentMessage } from "./domain/payment-intent";
 import { ApiError, notFound } from "./http/errors";
 import { failToError } from "./http/outcomes";
 import { requestHash } from "./http/request";
@@ -14,6 +19,8 @@ export interface SendInput {
   maxPrice: string | null;
   idempotencyKey: string | null;
   inReplyTo: MessageId | null;
+  /** Chain mode: the payment intent's typed data as signed by the payer's wallet. */
+  payment?: { message: PaymentMessage; signature: Hex } | null;
 }
 
 export interface Sent {
@@ -51,7 +58,16 @@ async function sendMessage(
   input: SendInput,
 ): Promise<Sent | "stale_recipient"> {
   if (target.id === input.senderId) throw new ApiError(400, "self_send", "You cannot send to yourself.");
-  const messageId = messageIdFor(input.senderId, input.idempotencyKey ?? undefined);
+  let messageId = messageIdFor(input.senderId, input.idempotencyKey ?? undefined);
+  let chain: ChainPayment | undefined;
+  if (config(env).ledgerMode === "chain") {
+    chain = await signedPayment(env, target.id, input);
+    // The message is the one the payer signed for (the intent fixed its id).
+    messageId = chain.payment.messageId.toLowerCase() as MessageId;
+    if (input.idempotencyKey && messageId !== messageIdFor(input.senderId, input.idempotencyKey)) {
+      throw new ApiError(409, "idempotency_conflict", "This payment was issued for another Idempotency-Key.");
+    }
+  }
   const result = await env.ACCOUNT.getByName(target.id).receive({
     messageId,
     senderId: input.senderId,
@@ -64,10 +80,24 @@ async function sendMessage(
       ? await requestHash([target.id, input.body, input.maxPrice, input.inReplyTo])
       : "",
     inReplyTo: input.inReplyTo,
+    chain,
   });
   if (!result.ok) {
     if (result.code === "stale_recipient") return "stale_recipient";
-    throw failToError(result);
+    const error = failToError(result);
+    if (chain && REISSUE.has(result.code)) {
+      // Re-signing is all the client has to do: hand it the intent that would be accepted now.
+      const intent = await issueIntent(env, {
+        senderId: input.senderId,
+        recipientId: target.id,
+        body: input.body,
+        maxPrice: input.maxPrice,
+        idempotencyKey: input.idempotencyKey,
+        messageId,
+      }).catch(() => null);
+      throw new ApiError(error.status, error.code, error.message, { ...error.details, intent });
+    }
+    throw error;
   }
   // Settling is idempotent; if this is lost the sender's alarm resolves the hold.
   ctx.waitUntil(
@@ -76,4 +106,19 @@ async function sendMessage(
       .catch((err: Error) => console.warn(`settle deferred to alarm: ${err.message}`)),
   );
   return { receipt: result.receipt, replayed: result.replayed };
+}
+
+/** Refusals a fresh intent fixes: another tab used the nonce, the price moved, the deadline passed. */
+const REISSUE = new Set(["intent_stale", "intent_mismatch", "intent_expired"]);
+
+async function signedPayment(env: Env, recipientId: string, input: SendInput): Promise<ChainPayment> {
+  if (!input.payment) {
+    await requireWallets(env, input.senderId, recipientId);
+    throw new ApiError(
+      409,
+      "payment_intent_required",
+      "In chain mode a send carries a signed payment: POST /v1/payments/intents, sign its typedData, send it as `payment`.",
+    );
+  }
+  return chainPaymentFor(env, input.senderId, recipientId, input.payment);
 }
