@@ -29,6 +29,8 @@ import {
   holdChainPayment,
   markAccepted,
   markJobsSent,
+  nextDeadline,
+  pastDeadline,
   releaseChainHold,
   signatureValid,
   unsentJobs,
@@ -37,6 +39,8 @@ import { migrate } from "./account-schema";
 
 /** A hold not settled after this long makes the sender ask the recipient. */
 export const HOLD_RESOLVE_AFTER_MS = 30_000;
+/** How often an accepted chain payment past its deadline is checked against the indexer's progress. */
+const EXPIRY_CHECK_MS = 60_000;
 /** Retry delay for work that failed (queue flush, escrow notifications). */
 const RETRY_MS = 5_000;
 const EVENTS_PER_QUEUE_MESSAGE = 100;
@@ -734,6 +738,38 @@ export class Account extends DurableObject<Env> {
     return check();
   }
 
+  /**
+   * An accepted payment can never settle once the chain's time is past its
+   * deadline (the vault refuses it). When the indexer's checkpoint block is
+   * past the deadline, every event up to it is applied, so had it been paid we
+   * would know. It fails as
+   * `PaymentExpired`, without waiting for a skip the relayer may never send.
+   */
+  private async expireChainPayments(): Promise<void> {
+    if (nextDeadline(this.sql) === null) return;
+    // Other requests may run during this read; applyChainEvent re-checks each hold.
+    const cp = await this.env.DB.prepare("SELECT MAX(block_time) AS t FROM chain_checkpoints").first<{
+      t: number | null;
+    }>();
+    if (!cp?.t) return;
+    for (const o of pastDeadline(this.sql, cp.t)) {
+      const ref = `expired:${o.messageId}`;
+      const r = this.commit((tx) =>
+        applyChainEvent(
+          this.sql,
+          tx,
+          { t: "skipped", ref, messageId: o.messageId, nonce: "0", reason: "PaymentExpired" },
+          Date.now(),
+        ),
+      );
+      if (r.recipientId) {
+        await this.env.ACCOUNT.getByName(r.recipientId)
+          .chainApply({ t: "failed_in", ref, messageId: o.messageId, reason: "PaymentExpired" })
+          .catch((err: Error) => console.warn(`expiry notice failed: ${err.message}`));
+      }
+    }
+  }
+
   /** Hands SettleJobs of accepted payments to the `settle` queue; the alarm retries what fails. */
   private sendSettleJobs(): Promise<void> {
     this.sendingJobs ??= (async () => {
@@ -769,6 +805,7 @@ export class Account extends DurableObject<Env> {
     this.expireEscrows(now);
     await this.sendEscrowOutcomes();
     await this.sendSettleJobs();
+    await this.expireChainPayments();
     await this.flush();
     this.scheduleNextAlarm(Date.now());
   }
@@ -889,6 +926,8 @@ export class Account extends DurableObject<Env> {
         .length ||
       this.sql.exec("SELECT 1 FROM inbox WHERE seq > (SELECT flushed_inbox_seq FROM account) LIMIT 1").toArray().length;
     const unsent = unsentJobs(this.sql, 1).length;
+    const deadline = nextDeadline(this.sql);
+    if (deadline !== null) next.push(Math.max(deadline * 1000 + EXPIRY_CHECK_MS, now + EXPIRY_CHECK_MS));
     if (pendingNotices || pendingEvents || unsent) next.push(now + RETRY_MS);
     if (next.length) this.ensureAlarm(Math.min(...next));
   }

@@ -1,7 +1,7 @@
 // Chain mode under trouble, on its own anvil reached through a proxy that can go
 // down or duplicate logs (test/fakes/rpc-proxy.mjs). After each: balances match
 // the vault and money is conserved.
-import { env } from "cloudflare:test";
+import { env, runDurableObjectAlarm } from "cloudflare:test";
 import type { Address } from "viem";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { beforeAll, describe, expect, inject, it } from "vitest";
@@ -69,17 +69,20 @@ beforeAll(async () => {
 describe("indexer chaos", () => {
   it("RPC down in the middle of indexing: resumes from the checkpoint, nothing lost or doubled", async () => {
     const dora = await user("dora", 100n * USDC);
-    // Three deposits in three blocks, read one block per getLogs so indexing takes several steps.
-    for (const amount of [1n, 2n, 3n]) await chain.deposit(dora.account, amount * USDC);
+    // Three deposits in separate blocks, read one block per getLogs so indexing takes several steps.
+    const receipts = [];
+    for (const amount of [1n, 2n, 3n]) receipts.push(await chain.deposit(dora.account, amount * USDC));
     await chain.mine(CONFIRMATIONS);
     const narrow = chainEnv({ ...info, rpcUrl: proxyUrl }, { INDEXER_MAX_RANGE: "1" });
     await control({ failGetLogsAfter: 0 });
-    await runCron(narrow); // fails at its first getLogs
-    const before = await money(e, dora.accessToken);
-    await control({ failGetLogsAfter: 3 });
-    await runCron(narrow); // a few blocks, then the RPC goes down mid-way
-    const partial = await money(e, dora.accessToken);
-    expect(partial.balance).toBeGreaterThanOrEqual(before.balance);
+    await runCron(narrow); // fails at its first getLogs: nothing moves
+    expect(await env.DB.prepare("SELECT 1 FROM chain_checkpoints").first()).toBeNull();
+    // Enough good getLogs to pass the first deposit's block, then the RPC goes down mid-way.
+    await control({ failGetLogsAfter: Number(receipts[0].blockNumber) - info.deployBlock + 1 });
+    await runCron(narrow);
+    expect(await money(e, dora.accessToken)).toEqual({ balance: 1n * USDC, held: 0n });
+    const cp = await env.DB.prepare("SELECT block_number FROM chain_checkpoints").first<{ block_number: number }>();
+    expect(cp?.block_number).toBe(Number(receipts[0].blockNumber));
     await control({});
     await runCron(narrow);
     expect(await money(e, dora.accessToken)).toEqual({ balance: 6n * USDC, held: 0n });
@@ -218,6 +221,36 @@ describe("payments under trouble", () => {
     users.push({ id: s.user.id, address: outsider.address, token: s.accessToken });
     await runCron(e);
     expect(await money(e, s.accessToken)).toEqual({ balance: 3n * USDC, held: 0n });
+    await expectConsistent();
+  });
+
+  // Last in the file: it moves the chain's clock two hours ahead.
+  it("a payment never settled by its deadline fails once the indexed chain is past it (a lost SettleJob)", async () => {
+    await chain.deposit(payer.account, 2n * USDC);
+    await confirmAndIndex();
+    const before = await money(e, payer.accessToken);
+    const sent = await paySend(e, payer.accessToken, payee.handle, "lost job", payer.account);
+    expect(sent.status).toBe(201);
+    const [job] = await jobsOf(payer.user.id, 1);
+    const stub = env.ACCOUNT.getByName(payer.user.id);
+    await runDurableObjectAlarm(stub); // deadline not reached: stays accepted
+    expect((await money(e, payer.accessToken)).held).toBe(1_025_000n);
+
+    await chain.rpc("evm_increaseTime", [7_200]);
+    await chain.mine(1); // a block past the deadline…
+    await confirmAndIndex(); // …under CONFIRMATIONS more, so the checkpoint reaches it
+    await runDurableObjectAlarm(stub);
+    const out = await call(e, "GET", "/v1/outbox", { token: payer.accessToken });
+    expect(out.body.messages[0]).toMatchObject({ status: "payment_failed", failure: "PaymentExpired" });
+    const inbox = await call(e, "GET", `/v1/inbox/${sent.body.messageId}`, { token: payee.accessToken });
+    expect(inbox.body.status).toBe("payment_failed");
+    expect(await money(e, payer.accessToken)).toEqual(before);
+
+    // The job turning up late changes nothing: the vault skips it.
+    const receipt = await chain.settle([job]);
+    expect(chain.skippedEvents(receipt)).toHaveLength(1);
+    await confirmAndIndex();
+    expect(await money(e, payer.accessToken)).toEqual(before);
     await expectConsistent();
   });
 });

@@ -73,7 +73,7 @@ export async function runCron(e: Env): Promise<void> {
 
 export function chainTools(info: ChainInfo) {
   const chain = { ...foundry, rpcUrls: { default: { http: [info.rpcUrl] } } };
-  const pub = createPublicClient({ chain, transport: http(info.rpcUrl) });
+  const pub = createPublicClient({ chain, cacheTime: 0, transport: http(info.rpcUrl) });
   const rpc = (method: string, params: unknown[] = []) => pub.request({ method, params } as never) as Promise<any>;
   const relayer = privateKeyToAccount(RELAYER_KEY);
 

@@ -32,6 +32,7 @@ export const CHAIN_MIGRATION = `
   -- A chain payment's hold: the signed SettleJob, its vault nonce, and what became of it.
   ALTER TABLE outbox ADD COLUMN settle_job TEXT;
   ALTER TABLE outbox ADD COLUMN pay_nonce TEXT;
+  ALTER TABLE outbox ADD COLUMN pay_deadline INTEGER;
   ALTER TABLE outbox ADD COLUMN job_sent INTEGER NOT NULL DEFAULT 0;
   ALTER TABLE outbox ADD COLUMN tx_hash TEXT;
   ALTER TABLE outbox ADD COLUMN failure TEXT;
@@ -179,9 +180,10 @@ export async function signatureValid(c: ChainPayment): Promise<boolean> {
 export function holdChainPayment(sql: SqlStorage, messageId: string, c: ChainPayment, total: bigint): void {
   const job = { payment: c.payment, signature: c.signature, channel: c.channel };
   sql.exec(
-    "UPDATE outbox SET settle_job = ?, pay_nonce = ? WHERE message_id = ?",
+    "UPDATE outbox SET settle_job = ?, pay_nonce = ?, pay_deadline = ? WHERE message_id = ?",
     JSON.stringify(job),
     c.payment.nonce,
+    Number(c.payment.deadline),
     messageId,
   );
   const { pending } = chainRow(sql);
@@ -211,6 +213,23 @@ export function releaseChainHold(sql: SqlStorage, tx: Tx, row: Row): boolean {
   const total = BigInt(row.price as string) + BigInt(row.fee as string);
   move(sql, tx, "refund", total, row.message_id as string, 0n, -total);
   return true;
+}
+
+/** Accepted payments whose signed deadline is before `chainTime` (unix seconds). */
+export function pastDeadline(sql: SqlStorage, chainTime: number): { messageId: Hex; deadline: number }[] {
+  return sql
+    .exec<{ message_id: Hex; pay_deadline: number }>(
+      "SELECT message_id, pay_deadline FROM outbox WHERE hold_state = 'onchain' AND pay_deadline < ? LIMIT 50",
+      chainTime,
+    )
+    .toArray()
+    .map((r) => ({ messageId: r.message_id, deadline: r.pay_deadline }));
+}
+
+/** The earliest deadline among accepted payments (unix seconds), for the alarm. */
+export function nextDeadline(sql: SqlStorage): number | null {
+  return sql.exec<{ d: number | null }>("SELECT MIN(pay_deadline) AS d FROM outbox WHERE hold_state = 'onchain'").one()
+    .d;
 }
 
 /** SettleJobs of accepted payments not yet handed to the `settle` queue. */

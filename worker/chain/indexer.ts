@@ -67,7 +67,8 @@ async function writeCheckpoint(env: Env, c: ChainConfig, cp: Checkpoint | null):
 }
 
 export function chainClient(c: ChainConfig) {
-  return createPublicClient({ transport: http(c.rpcUrl, { retryCount: 1, timeout: 10_000 }) });
+  // cacheTime 0: the head is read fresh on every poll (viem caches it for 4 s by default).
+  return createPublicClient({ cacheTime: 0, transport: http(c.rpcUrl, { retryCount: 1, timeout: 10_000 }) });
 }
 
 type Client = ReturnType<typeof chainClient>;
