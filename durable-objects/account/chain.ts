@@ -19,6 +19,7 @@ import {
   typedPayment,
 } from "../../worker/domain/payment-intent";
 import type { LedgerKind, Tx } from "../account";
+import { recordStatusChange } from "./outbox-flush";
 
 export const CHAIN_MIGRATION = `
   CREATE TABLE chain (
@@ -279,7 +280,7 @@ export function applyChainEvent(sql: SqlStorage, tx: Tx, ev: ChainEvent, now: nu
           ev.messageId,
         )
         .toArray()[0];
-      if (m) messageEvent(tx, m, "payment_failed", now);
+      if (m) messageEvent(sql, tx, m, "payment_failed", now);
       return { applied: true };
     }
   }
@@ -320,7 +321,7 @@ function paidIn(sql: SqlStorage, tx: Tx, ev: Extract<ChainEvent, { t: "paid_in" 
       ev.messageId,
     )
     .toArray()[0];
-  if (m) messageEvent(tx, m, "paid", now);
+  if (m) messageEvent(sql, tx, m, "paid", now);
   if (ev.payerKnown) {
     move(sql, tx, "receive", price, ev.messageId, price, 0n);
     // The platform's fee is accrued here, as in simulated mode: no treasury object.
@@ -353,10 +354,9 @@ function skipped(sql: SqlStorage, tx: Tx, ev: Extract<ChainEvent, { t: "skipped"
   return { applied: true, recipientId: row.recipient_id as string };
 }
 
-/** A message status change for the index queue (the D1 mirror). */
-function messageEvent(tx: Tx, m: Row, status: string, now: number): void {
-  tx.event({
-    t: "message",
+/** A received message's status change, for the next flush batch (archive and D1 totals). */
+function messageEvent(sql: SqlStorage, tx: Tx, m: Row, status: string, now: number): void {
+  recordStatusChange(sql, {
     messageId: m.message_id as string,
     senderId: m.sender_id as string,
     recipientId: tx.s.userId,
