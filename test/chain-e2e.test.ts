@@ -266,6 +266,41 @@ describe("chain mode end to end (EOA payer)", () => {
     expect(gone).toBeNull();
   });
 
+  it("a passkey/social user links a wallet by SIWE: its earlier deposits are credited, then they can pay", async () => {
+    const id = `u_link${Date.now().toString(36)}`;
+    await env.DB.prepare("INSERT INTO users (id) VALUES (?)").bind(id).run();
+    const token = await signAccessToken(e, id);
+    const wallet = privateKeyToAccount(generatePrivateKey());
+    await chain.fund(wallet.address, 3n * USDC);
+    await chain.deposit(wallet, 3n * USDC);
+    await confirmAndIndex();
+    expect(await money(e, token)).toEqual({ balance: 0n, held: 0n });
+
+    const challenge = await call(e, "POST", "/v1/auth/siwe/challenge", { body: { address: wallet.address } });
+    const signature = await wallet.signMessage({ message: challenge.body.message });
+    const linked = await call(e, "POST", "/v1/me/wallet", {
+      token,
+      body: { message: challenge.body.message, signature },
+    });
+    expect(linked.status).toBe(200);
+    expect(linked.body.user.walletAddress).toBe(wallet.address);
+    await runCron(e);
+    expect(await money(e, token)).toEqual({ balance: 3n * USDC, held: 0n });
+    // Someone else's wallet cannot be linked twice.
+    const again = await call(e, "POST", "/v1/auth/siwe/challenge", { body: { address: alice.account.address } });
+    const other = await signAccessToken(e, id);
+    const taken = await call(e, "POST", "/v1/me/wallet", {
+      token: other,
+      body: {
+        message: again.body.message,
+        signature: await alice.account.signMessage({ message: again.body.message }),
+      },
+    });
+    expect(taken.status).toBe(409);
+    const sent = await paySend(e, token, bob.handle, "linked and paying", wallet);
+    expect(sent.status).toBe(201);
+  });
+
   it("GET /v1/ops/status shows the indexer checkpoint and lag", async () => {
     await runCron(e);
     const s = await call(e, "GET", "/v1/ops/status", { headers: { authorization: `Bearer ${e.ADMIN_TOKEN}` } });

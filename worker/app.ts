@@ -18,6 +18,7 @@ import { passkeyRoutes } from "./routes/passkeys";
 import { paymentRoutes } from "./routes/payments";
 import { recipientRoutes } from "./routes/recipients";
 import { verifyRoutes } from "./routes/verify";
+import { walletRoutes } from "./routes/wallet";
 
 import { VERSION } from "./version";
 
@@ -56,6 +57,7 @@ const routes = app
   .route("/v1/verify", verifyRoutes)
   .route("/v1/dev", devRoutes)
   .route("/v1/me", meRoutes)
+  .route("/v1/me", walletRoutes)
   .route("/v1", recipientRoutes)
   .route("/v1", messageRoutes)
   .route("/v1/payments", paymentRoutes)

@@ -31,8 +31,9 @@ export async function requireWallets(env: Env, senderId: string, recipientId: st
   const payer = wallets.get(senderId);
   const recipient = wallets.get(recipientId);
   if (!payer) {
-    throw new ApiError(409, "wallet_required", "Link a wallet (sign in with Ethereum) to pay on chain.", {
-      link: "/v1/auth/siwe/challenge",
+    throw new ApiError(409, "wallet_required", "Link a wallet to pay on chain: sign a SIWE challenge with it.", {
+      challenge: "/v1/auth/siwe/challenge",
+      link: "/v1/me/wallet",
     });
   }
   if (!recipient) {
