@@ -27,6 +27,12 @@ function run(cmd, args) {
 
 const chain = await chainUp({ port: anvilPort });
 const d = chain.deployment;
+// A block every second (besides one per transaction), so deposits confirm without other traffic.
+await fetch(chain.rpcUrl, {
+  method: "POST",
+  headers: { "content-type": "application/json" },
+  body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "evm_setIntervalMining", params: [1] }),
+});
 console.log(
   `• local chain ${chain.rpcUrl}: vault ${d.vault}, USDC ${d.token} (1,000,000 USDC on each anvil dev account)`,
 );
@@ -44,8 +50,8 @@ const vars = {
   VAULT_ADDRESS: d.vault,
   TOKEN_ADDRESS: d.token,
   CHAIN_START_BLOCK: String(d.deployBlock),
-  // anvil mines a block per transaction: few confirmations keep local receipts quick.
-  CONFIRMATIONS: process.env.CONFIRMATIONS ?? "1",
+  // One-second blocks locally: 2 confirmations show a deposit as pending for about two seconds.
+  CONFIRMATIONS: process.env.CONFIRMATIONS ?? "2",
 };
 console.log(`• starting wrangler dev on http://127.0.0.1:${port} (LEDGER_MODE=chain)`);
 const dev = spawn(
