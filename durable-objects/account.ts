@@ -681,7 +681,9 @@ export class Account extends DurableObject<Env> {
 
   /** One indexed vault event (the indexer calls this; a replay is a no-op). */
   async chainApply(ev: ChainEvent): Promise<ChainApplied> {
-    return this.commit((tx) => applyChainEvent(this.sql, tx, ev, Date.now()));
+    const r = this.commit((tx) => applyChainEvent(this.sql, tx, ev, Date.now()));
+    if (r.resend) void this.sendSettleJobs();
+    return r;
   }
 
   /** Accepted payments waiting for settlement, oldest nonce first (ops and tests). */

@@ -224,6 +224,29 @@ describe("payments under trouble", () => {
     await expectConsistent();
   });
 
+  it("payments submitted out of nonce order: the early one waits for its turn instead of failing", async () => {
+    await chain.deposit(payer.account, 4n * USDC);
+    await confirmAndIndex();
+    const first = await paySend(e, payer.accessToken, payee.handle, "first", payer.account);
+    const second = await paySend(e, payer.accessToken, payee.handle, "second", payer.account);
+    expect([first.status, second.status]).toEqual([201, 201]);
+    const [a, b] = await jobsOf(payer.user.id, 2);
+    const receipt = await chain.settle([b, a]); // the later nonce first: the vault skips it
+    expect(chain.skippedEvents(receipt)).toHaveLength(1);
+    await confirmAndIndex();
+    const out = await call(e, "GET", "/v1/outbox", { token: payer.accessToken });
+    const statusOf = (id: string) => out.body.messages.find((m: any) => m.messageId === id).status;
+    expect(statusOf(first.body.messageId)).toBe("paid");
+    expect(statusOf(second.body.messageId)).toBe("accepted"); // back in the queue, not failed
+    const again = await jobsOf(payer.user.id, 1);
+    expect(again.map((j) => j.payment.messageId)).toEqual([second.body.messageId]);
+    expect(chain.paidEvents(await chain.settle(again))).toHaveLength(1);
+    await confirmAndIndex();
+    const m = await call(e, "GET", `/v1/inbox/${second.body.messageId}`, { token: payee.accessToken });
+    expect(m.body.status).toBe("paid");
+    await expectConsistent();
+  });
+
   // Last in the file: it moves the chain's clock two hours ahead.
   it("a payment never settled by its deadline fails once the indexed chain is past it (a lost SettleJob)", async () => {
     await chain.deposit(payer.account, 2n * USDC);

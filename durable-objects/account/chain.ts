@@ -85,6 +85,8 @@ export interface ChainApplied {
   applied: boolean;
   /** For `skipped`: the recipient whose inbox must learn that the payment failed. */
   recipientId?: string;
+  /** For `skipped`: the payment came before its turn and goes back to the settle queue. */
+  resend?: boolean;
 }
 
 type Row = Record<string, SqlStorageValue>;
@@ -343,6 +345,12 @@ function skipped(sql: SqlStorage, tx: Tx, ev: Extract<ChainEvent, { t: "skipped"
     .toArray()[0];
   // Not ours, already paid (a duplicate submission skipped after the first paid) or already released.
   if (!row || (row.hold_state !== "held" && row.hold_state !== "onchain")) return { applied: true };
+  // Submitted before an earlier accepted payment of ours settled (batches out of order): not a
+  // failure yet. Its turn comes when that one settles; if that one fails instead, so does this.
+  if (ev.reason === "InvalidNonce" && earlierOpen(sql, BigInt(ev.nonce))) {
+    sql.exec("UPDATE outbox SET job_sent = 0 WHERE message_id = ?", ev.messageId);
+    return { applied: true, resend: true };
+  }
   sql.exec(
     "UPDATE outbox SET hold_state = 'released', status = 'payment_failed', failure = ?, updated_at = ? WHERE message_id = ?",
     ev.reason,
@@ -352,6 +360,16 @@ function skipped(sql: SqlStorage, tx: Tx, ev: Extract<ChainEvent, { t: "skipped"
   const total = BigInt(row.price as string) + BigInt(row.fee as string);
   move(sql, tx, "refund", total, ev.messageId, 0n, -total);
   return { applied: true, recipientId: row.recipient_id as string };
+}
+
+/** Whether an accepted payment with a lower nonce is still open. */
+function earlierOpen(sql: SqlStorage, nonce: bigint): boolean {
+  return sql
+    .exec<{ n: string }>(
+      "SELECT pay_nonce AS n FROM outbox WHERE settle_job IS NOT NULL AND hold_state IN ('held', 'onchain')",
+    )
+    .toArray()
+    .some((r) => BigInt(r.n) < nonce);
 }
 
 /** A received message's status change, for the next flush batch (archive and D1 totals). */
