@@ -26,6 +26,8 @@ import {
   chainRow,
   checkChainDebit,
   expectedNonce,
+  failureNoticed,
+  failureNotices,
   holdChainPayment,
   markAccepted,
   markJobsSent,
@@ -683,6 +685,8 @@ export class Account extends DurableObject<Env> {
   async chainApply(ev: ChainEvent): Promise<ChainApplied> {
     const r = this.commit((tx) => applyChainEvent(this.sql, tx, ev, Date.now()));
     if (r.resend) void this.sendSettleJobs();
+    // Awaited so the indexer moves on once the recipient knows too (a failure is retried by the alarm).
+    if (r.recipientId) await this.noticeFailedPayments();
     return r;
   }
 
@@ -722,20 +726,34 @@ export class Account extends DurableObject<Env> {
     }>();
     if (!cp?.t) return;
     for (const o of pastDeadline(this.sql, cp.t)) {
-      const ref = `expired:${o.messageId}`;
-      const r = this.commit((tx) =>
+      this.commit((tx) =>
         applyChainEvent(
           this.sql,
           tx,
-          { t: "skipped", ref, messageId: o.messageId, nonce: "0", reason: "PaymentExpired" },
+          { t: "skipped", ref: `expired:${o.messageId}`, messageId: o.messageId, nonce: "0", reason: "PaymentExpired" },
           Date.now(),
         ),
       );
-      if (r.recipientId) {
-        await this.env.ACCOUNT.getByName(r.recipientId)
-          .chainApply({ t: "failed_in", ref, messageId: o.messageId, reason: "PaymentExpired" })
-          .catch((err: Error) => console.warn(`expiry notice failed: ${err.message}`));
+    }
+    await this.noticeFailedPayments();
+  }
+
+  /** Tells recipients that payments to them failed (their inbox shows payment_failed); the alarm retries. */
+  private async noticeFailedPayments(): Promise<void> {
+    for (const n of failureNotices(this.sql)) {
+      try {
+        await this.env.ACCOUNT.getByName(n.recipientId).chainApply({
+          t: "failed_in",
+          ref: `failed:${n.messageId}`,
+          messageId: n.messageId,
+          reason: n.reason,
+        });
+      } catch (err) {
+        console.warn(`payment failure notice deferred: ${(err as Error).message}`);
+        this.ensureAlarm(Date.now() + RETRY_MS);
+        continue;
       }
+      failureNoticed(this.sql, n.messageId);
     }
   }
 
@@ -775,6 +793,7 @@ export class Account extends DurableObject<Env> {
     await this.sendEscrowOutcomes();
     await this.sendSettleJobs();
     await this.expireChainPayments();
+    await this.noticeFailedPayments();
     await this.flush();
     this.scheduleNextAlarm(Date.now());
   }
@@ -890,7 +909,7 @@ export class Account extends DurableObject<Env> {
       .exec("SELECT 1 FROM inbox WHERE escrow_state IN ('releasing', 'refunding') LIMIT 1")
       .toArray().length;
     const pendingEvents = hasUnflushed(this.sql);
-    const unsent = unsentJobs(this.sql, 1).length;
+    const unsent = unsentJobs(this.sql, 1).length || failureNotices(this.sql).length;
     const deadline = nextDeadline(this.sql);
     if (deadline !== null) next.push(Math.max(deadline * 1000 + EXPIRY_CHECK_MS, now + EXPIRY_CHECK_MS));
     if (pendingNotices || pendingEvents || unsent) next.push(now + RETRY_MS);

@@ -37,6 +37,8 @@ export const CHAIN_MIGRATION = `
   ALTER TABLE outbox ADD COLUMN job_sent INTEGER NOT NULL DEFAULT 0;
   ALTER TABLE outbox ADD COLUMN tx_hash TEXT;
   ALTER TABLE outbox ADD COLUMN failure TEXT;
+  -- 1 while the recipient has not yet been told that this payment failed.
+  ALTER TABLE outbox ADD COLUMN notify_failed INTEGER NOT NULL DEFAULT 0;
   ALTER TABLE inbox ADD COLUMN failure TEXT;
   CREATE INDEX outbox_chain_open ON outbox (pay_nonce) WHERE settle_job IS NOT NULL AND hold_state IN ('held', 'onchain');
 `;
@@ -83,7 +85,7 @@ export type ChainEvent =
 
 export interface ChainApplied {
   applied: boolean;
-  /** For `skipped`: the recipient whose inbox must learn that the payment failed. */
+  /** For `skipped`: the payment failed and its recipient is to be told (the Account does it, with retries). */
   recipientId?: string;
   /** For `skipped`: the payment came before its turn and goes back to the settle queue. */
   resend?: boolean;
@@ -235,6 +237,20 @@ export function nextDeadline(sql: SqlStorage): number | null {
     .d;
 }
 
+/** Failed payments whose recipient has not yet been told. */
+export function failureNotices(sql: SqlStorage): { messageId: Hex; recipientId: string; reason: string }[] {
+  return sql
+    .exec<{ message_id: Hex; recipient_id: string; failure: string | null }>(
+      "SELECT message_id, recipient_id, failure FROM outbox WHERE notify_failed = 1 LIMIT 50",
+    )
+    .toArray()
+    .map((r) => ({ messageId: r.message_id, recipientId: r.recipient_id, reason: r.failure ?? "unknown" }));
+}
+
+export function failureNoticed(sql: SqlStorage, messageId: string): void {
+  sql.exec("UPDATE outbox SET notify_failed = 0 WHERE message_id = ?", messageId);
+}
+
 /** SettleJobs of accepted payments not yet handed to the `settle` queue. */
 export function unsentJobs(sql: SqlStorage, limit = 50): { messageId: string; job: unknown }[] {
   return sql
@@ -352,7 +368,8 @@ function skipped(sql: SqlStorage, tx: Tx, ev: Extract<ChainEvent, { t: "skipped"
     return { applied: true, resend: true };
   }
   sql.exec(
-    "UPDATE outbox SET hold_state = 'released', status = 'payment_failed', failure = ?, updated_at = ? WHERE message_id = ?",
+    `UPDATE outbox SET hold_state = 'released', status = 'payment_failed', failure = ?, notify_failed = 1, updated_at = ?
+     WHERE message_id = ?`,
     ev.reason,
     now,
     ev.messageId,

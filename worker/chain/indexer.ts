@@ -182,10 +182,8 @@ export async function applyLogs(env: Env, logs: VaultLog[]): Promise<void> {
           nonce: `${a.nonce as bigint}`,
           reason: reasonName(a.reason as Hex),
         };
-        const r = await account(payerId).chainApply(ev);
-        if (r.recipientId) {
-          await account(r.recipientId).chainApply({ t: "failed_in", ref, messageId: ev.messageId, reason: ev.reason });
-        }
+        // The payer's Account releases the hold and tells the recipient (with retries).
+        await account(payerId).chainApply(ev);
         break;
       }
     }
