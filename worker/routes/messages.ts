@@ -10,7 +10,7 @@ import { type SendInput, type Sent, sendTo, sendToId } from "../send";
 type SendPayment = SendInput["payment"];
 
 // zod counts UTF-16 code units; the contract says characters, so count code points.
-const MessageBody = z
+export const MessageBody = z
   .string()
   .refine((s) => {
     const n = [...s].length;

@@ -9,6 +9,7 @@ import { cursorOf, IdempotencyHeader, idempotencyKey, PageQuery, requestHash } f
 import { Amount, bearerAuth, createRouter, errors, jsonBody, jsonResponse } from "../http/router";
 import { requireUser } from "../middleware/auth";
 import { resolveSendTarget } from "../recipients";
+import { MessageBody } from "./messages";
 
 const tag = ["Payments"];
 const PositiveAmount = Amount.refine((s) => s !== "0", "must be greater than 0");
@@ -102,7 +103,7 @@ const intent = createRoute({
       z
         .object({
           to: z.string().min(1).max(64).openapi({ description: "handle, @handle or user id" }),
-          body: z.string().min(1).max(32_000),
+          body: MessageBody,
           maxPrice: Amount.optional(),
         })
         .strict(),
