@@ -358,3 +358,20 @@ describe("chain mode end to end (ERC-1271 smart-account payer)", () => {
     expect(await money(e, token)).toEqual({ balance: 10n * USDC - 1_025_000n, held: 0n });
   });
 });
+
+describe("the D1 mirror in chain mode", () => {
+  it("sums the Accounts' flushed totals to a conserved ledger (deposits − withdrawals = balances + held + fees)", async () => {
+    let summary: any = null;
+    for (let i = 0; i < 40; i++) {
+      const r = await call(e, "GET", "/v1/ops/ledger-summary", {
+        headers: { authorization: `Bearer ${e.ADMIN_TOKEN}` },
+      });
+      summary = r.body;
+      if (summary.deposits !== "0" && summary.conserved && summary.held === "0") break;
+      await new Promise((res) => setTimeout(res, 250));
+    }
+    expect(summary).toMatchObject({ conserved: true, topups: "0" });
+    expect(BigInt(summary.deposits)).toBeGreaterThan(0n);
+    expect(BigInt(summary.withdrawals)).toBe(600_000n);
+  });
+});
