@@ -84,6 +84,13 @@ describe("chain mode end to end (EOA payer)", () => {
         ref: `${receipt.transactionHash}:${log?.logIndex}`,
       }),
     ]);
+    const vault = await call(e, "GET", "/v1/payments/vault");
+    expect(vault.body).toEqual({
+      chainId: 31337,
+      vault: getAddress(info.vault),
+      token: getAddress(info.token),
+      confirmations: CONFIRMATIONS,
+    });
     const topup = await call(e, "POST", "/v1/payments/topup", { token: alice.accessToken, body: { amount: "1" } });
     expect(topup.status).toBe(409);
     expect(topup.body).toMatchObject({ error: "use_onchain_deposit", vault: info.vault, chainId: 31337 });

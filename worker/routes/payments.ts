@@ -115,6 +115,25 @@ const intent = createRoute({
   },
 });
 
+const vaultInfo = createRoute({
+  method: "get",
+  path: "/vault",
+  tags: tag,
+  summary: "Chain mode: where deposits and withdrawals happen (the vault, its token, the chain)",
+  responses: {
+    200: jsonResponse(
+      z.object({
+        chainId: z.number(),
+        vault: z.string(),
+        token: z.string().nullable(),
+        confirmations: z.number().openapi({ description: "blocks before a deposit or withdrawal counts" }),
+      }),
+      "The vault",
+    ),
+    ...errors(409, 503),
+  },
+});
+
 const ledger = createRoute({
   method: "get",
   path: "/ledger",
@@ -165,6 +184,13 @@ export const paymentRoutes = createRouter()
     if (!r.ok) throw failToError(r);
     if (r.replayed) c.header("Idempotent-Replayed", "true");
     return c.json(r.body as { balance: string; entryId: string }, 200);
+  })
+  .openapi(vaultInfo, async (c) => {
+    if (config(c.env).ledgerMode !== "chain") {
+      throw new ApiError(409, "not_chain_mode", "The simulated ledger has no vault.");
+    }
+    const v = requireChain(c.env);
+    return c.json({ chainId: v.chainId, vault: v.vault, token: v.token, confirmations: v.confirmations }, 200);
   })
   .openapi(intent, async (c) => {
     if (config(c.env).ledgerMode !== "chain") {
