@@ -95,6 +95,8 @@ export interface SendRequest {
   inReplyTo: MessageId | null;
   /** Chain mode: the payer's signed payment (the recipient passes it on to the sender's debit). */
   chain?: ChainPayment;
+  /** Chain mode: a send without a signed payment is refused unless the message is free. */
+  chainRequired?: boolean;
 }
 
 export interface SendReceipt {
@@ -116,6 +118,7 @@ export type ReceiveResult =
   | Fail<"message_aborted">
   | Fail<"stale_recipient">
   | Fail<"rate_limited", { retryAfterSeconds: number }>
+  | Fail<"payment_intent_required", { price: string }>
   | ChainFail;
 
 export interface DebitRequest {
@@ -404,6 +407,11 @@ export class Account extends DurableObject<Env> {
     if (req.maxPrice !== null && q.price > BigInt(req.maxPrice)) {
       return { ok: false, code: "price_above_max", price: `${q.price}` };
     }
+    if (req.chainRequired && !req.chain && q.price > 0n) {
+      return { ok: false, code: "payment_intent_required", price: `${q.price}` };
+    }
+    // A free message has nothing to settle on chain (the vault refuses zero amounts).
+    if (req.chain && q.price === 0n) req = { ...req, chain: undefined };
     const limited = this.takeToken("receiveBucket", cfg.receiveRate);
     if (limited) return limited;
 

@@ -231,6 +231,29 @@ describe("chain mode end to end (EOA payer)", () => {
     expect(await money(e, alice.accessToken)).toEqual(before);
   });
 
+  it("a free message needs no signature and settles nothing on chain", async () => {
+    const free = await signUp("free");
+    const pricing = await call(e, "PUT", "/v1/me/pricing", {
+      token: free.accessToken,
+      body: { defaultPrice: "0", firstContactPrice: "0", returnDiscountBps: 0, settlement: "instant" },
+    });
+    expect(pricing.status).toBe(200);
+    const intent = await call(e, "POST", "/v1/payments/intents", {
+      token: alice.accessToken,
+      body: { to: free.handle, body: "hi" },
+    });
+    expect(intent.body.error).toBe("payment_not_needed");
+    const before = await money(e, alice.accessToken);
+    const sent = await call(e, "POST", "/v1/messages", {
+      token: alice.accessToken,
+      body: { to: free.handle, body: "hi" },
+    });
+    expect(sent.status).toBe(201);
+    expect(sent.body).toMatchObject({ status: "delivered", total: "0" });
+    expect(await money(e, alice.accessToken)).toEqual(before);
+    expect(await openJobs(alice.user.id)).toEqual([]);
+  });
+
   it("needs a linked wallet on both sides: a clear 409 before anything is signed", async () => {
     // A user with no wallet (as after passkey or social sign-in).
     const id = `u_nowallet${Date.now().toString(36)}`;

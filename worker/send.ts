@@ -60,13 +60,17 @@ async function sendMessage(
   if (target.id === input.senderId) throw new ApiError(400, "self_send", "You cannot send to yourself.");
   let messageId = messageIdFor(input.senderId, input.idempotencyKey ?? undefined);
   let chain: ChainPayment | undefined;
-  if (config(env).ledgerMode === "chain") {
-    chain = await signedPayment(env, target.id, input);
+  const chainMode = config(env).ledgerMode === "chain";
+  if (chainMode && input.payment) {
+    chain = await chainPaymentFor(env, input.senderId, target.id, input.payment);
     // The message is the one the payer signed for (the intent fixed its id).
     messageId = chain.payment.messageId.toLowerCase() as MessageId;
     if (input.idempotencyKey && messageId !== messageIdFor(input.senderId, input.idempotencyKey)) {
       throw new ApiError(409, "idempotency_conflict", "This payment was issued for another Idempotency-Key.");
     }
+  } else if (chainMode) {
+    // Both sides need a wallet in chain mode; without a signed payment only a free message goes through.
+    await requireWallets(env, input.senderId, target.id);
   }
   const result = await env.ACCOUNT.getByName(target.id).receive({
     messageId,
@@ -81,6 +85,7 @@ async function sendMessage(
       : "",
     inReplyTo: input.inReplyTo,
     chain,
+    chainRequired: chainMode,
   });
   if (!result.ok) {
     if (result.code === "stale_recipient") return "stale_recipient";
@@ -110,15 +115,3 @@ async function sendMessage(
 
 /** Refusals a fresh intent fixes: another tab used the nonce, the price moved, the deadline passed. */
 const REISSUE = new Set(["intent_stale", "intent_mismatch", "intent_expired"]);
-
-async function signedPayment(env: Env, recipientId: string, input: SendInput): Promise<ChainPayment> {
-  if (!input.payment) {
-    await requireWallets(env, input.senderId, recipientId);
-    throw new ApiError(
-      409,
-      "payment_intent_required",
-      "In chain mode a send carries a signed payment: POST /v1/payments/intents, sign its typedData, send it as `payment`.",
-    );
-  }
-  return chainPaymentFor(env, input.senderId, recipientId, input.payment);
-}

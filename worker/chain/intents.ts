@@ -70,6 +70,9 @@ export async function issueIntent(env: Env, input: IntentInput): Promise<IntentA
   const { payer, recipient } = await requireWallets(env, input.senderId, input.recipientId);
   const { quote } = await env.ACCOUNT.getByName(input.recipientId).quoteFor(input.senderId);
   if (!quote) throw new ApiError(404, "recipient_not_found", "No such recipient.");
+  if (quote.price === 0n) {
+    throw new ApiError(409, "payment_not_needed", "This message is free: send it without a payment.");
+  }
   if (input.maxPrice !== null && quote.price > BigInt(input.maxPrice)) {
     throw new ApiError(409, "price_above_max", "The recipient's price is above your maxPrice.", {
       price: `${quote.price}`,

@@ -19,6 +19,10 @@ const MESSAGES: Record<string, [number, string]> = {
   ],
   intent_expired: [409, "The signed payment's deadline is too close; sign the fresh intent."],
   invalid_signature: [400, "The payment signature is not the payer wallet's."],
+  payment_intent_required: [
+    409,
+    "In chain mode a paid send carries a signed payment: POST /v1/payments/intents, sign its typedData, send it as `payment`.",
+  ],
 };
 
 export function failToError(fail: AnyFail): ApiError {
