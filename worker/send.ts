@@ -21,6 +21,8 @@ export interface SendInput {
   inReplyTo: MessageId | null;
   /** Chain mode: the payment intent's typed data as signed by the payer's wallet. */
   payment?: { message: PaymentMessage; signature: Hex } | null;
+  /** Try it as the free first reply to an escrowed message (see durable-objects/account/escrow.ts). */
+  freeReply?: boolean;
 }
 
 export interface Sent {
@@ -86,9 +88,12 @@ async function sendMessage(
     inReplyTo: input.inReplyTo,
     chain,
     chainRequired: chainMode,
+    freeReply: input.freeReply ?? false,
   });
   if (!result.ok) {
     if (result.code === "stale_recipient") return "stale_recipient";
+    // Someone else's reply claimed the escrow first, or the window just closed: an ordinary reply.
+    if (result.code === "free_reply_unavailable") return sendMessage(env, ctx, target, { ...input, freeReply: false });
     const error = failToError(result);
     if (chain && REISSUE.has(result.code)) {
       // Re-signing is all the client has to do: hand it the intent that would be accepted now.
