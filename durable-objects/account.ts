@@ -25,15 +25,15 @@ import {
   type ChainEvent,
   type ChainFail,
   type ChainPayment,
-  chainRow,
   checkChainDebit,
-  expectedNonce,
   failureNoticed,
   failureNotices,
   holdChainPayment,
+  intentView,
   markAccepted,
   markJobsSent,
   nextDeadline,
+  openJobs,
   pastDeadline,
   releaseChainHold,
   signatureValid,
@@ -706,14 +706,7 @@ export class Account extends DurableObject<Env> {
    * that is never sent blocks nothing.
    */
   async chainIntent(chainNonce: string | null): Promise<{ nonce: string; available: string; pending: string }> {
-    if (chainNonce !== null && BigInt(chainNonce) > chainRow(this.sql).chainNonce) {
-      this.sql.exec("UPDATE chain SET chain_nonce = ? WHERE id = 1", chainNonce);
-    }
-    return {
-      nonce: `${expectedNonce(this.sql)}`,
-      available: `${this.s.balance}`,
-      pending: `${chainRow(this.sql).pending}`,
-    };
+    return intentView(this.sql, this.s.balance, chainNonce);
   }
 
   /** One indexed vault event (the indexer calls this; a replay is a no-op). */
@@ -727,12 +720,7 @@ export class Account extends DurableObject<Env> {
 
   /** Accepted payments waiting for settlement, oldest nonce first (ops and tests). */
   async openSettleJobs(): Promise<unknown[]> {
-    return this.sql
-      .exec<{ settle_job: string }>(
-        "SELECT settle_job FROM outbox WHERE hold_state = 'onchain' ORDER BY CAST(pay_nonce AS INTEGER)",
-      )
-      .toArray()
-      .map((r) => JSON.parse(r.settle_job));
+    return openJobs(this.sql);
   }
 
   /** Checks a signed payment before anything is held. The signature check may await the RPC. */

@@ -109,6 +109,22 @@ export function expectedNonce(sql: SqlStorage): bigint {
   return nextNonce(chainRow(sql).chainNonce, open);
 }
 
+/** What an intent needs: the next nonce (after noting the vault's, as the Worker just read it), what may be spent. */
+export function intentView(sql: SqlStorage, available: bigint, vaultNonce: string | null) {
+  if (vaultNonce !== null) noteChainNonce(sql, BigInt(vaultNonce));
+  return { nonce: `${expectedNonce(sql)}`, available: `${available}`, pending: `${chainRow(sql).pending}` };
+}
+
+/** Accepted payments' SettleJobs, oldest nonce first. */
+export function openJobs(sql: SqlStorage): unknown[] {
+  return sql
+    .exec<{ settle_job: string }>(
+      "SELECT settle_job FROM outbox WHERE hold_state = 'onchain' ORDER BY CAST(pay_nonce AS INTEGER)",
+    )
+    .toArray()
+    .map((r) => JSON.parse(r.settle_job));
+}
+
 /** Remember a nonce the chain is known to have reached (from an RPC read or an indexed payment). */
 export function noteChainNonce(sql: SqlStorage, nonce: bigint): void {
   if (nonce > chainRow(sql).chainNonce) sql.exec("UPDATE chain SET chain_nonce = ? WHERE id = 1", `${nonce}`);
