@@ -6,7 +6,7 @@
 //   3. wrangler dev on http://127.0.0.1:${PORT:-8787} with LEDGER_MODE=chain and the deployed addresses
 //   4. the cron: wrangler dev does not fire cron triggers, and `/cdn-cgi/handler/scheduled` fails with static
 //      assets, so this script calls the real `scheduled()` handler through `--test-scheduled`'s `/__scheduled`
-//      route (routed to the Worker first, see run_worker_first) once a minute, like the Cron Trigger would.
+//      route (the Worker runs first for every path but /assets/*) once a minute, like the Cron Trigger would.
 //      Each run's indexer polls every INDEXER_POLL_MS for INDEXER_RUN_MS, so receipts show within seconds.
 import { spawn, spawnSync } from "node:child_process";
 import { chainUp } from "./chain-up.mjs";
