@@ -2,6 +2,8 @@
 // blockConcurrencyWhile. Versions are tracked in a table (PRAGMA user_version is
 // not available to Durable Objects). Append migrations; never edit old ones.
 // Amounts are TEXT decimal strings, read into bigint.
+import { CHAIN_MIGRATION } from "./account/chain";
+
 export const MIGRATIONS: string[] = [
   `
   CREATE TABLE account (
@@ -110,6 +112,8 @@ export const MIGRATIONS: string[] = [
   ALTER TABLE account ADD COLUMN flush_seq INTEGER NOT NULL DEFAULT 0;
   CREATE TABLE flush_batches (seq INTEGER PRIMARY KEY, body TEXT NOT NULL);
   `,
+  // v5: chain mode (pending payments, vault nonce, applied vault events); see account/chain.ts.
+  CHAIN_MIGRATION,
 ];
 
 export function migrate(sql: SqlStorage): void {

@@ -2,15 +2,27 @@
 // a real anvil on 127.0.0.1 and provides their URLs to the tests.
 import { privateKeyToAccount } from "viem/accounts";
 import { deployContractWallet, startAnvil } from "./anvil.mjs";
+import { startChain } from "./chain.mjs";
 import { FAKE } from "./credentials.ts";
 import { startFakeProviders } from "./provider-server.mjs";
+import { startRpcProxy } from "./rpc-proxy.mjs";
 
 // The owner key of the contract wallet used by the smart-account sign-in test.
 export const WALLET_OWNER_KEY = "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d";
 
 /** @param {import("vitest/node").TestProject} project */
 export default async function setup(project) {
-  const [server, anvil, relayerAnvil] = await Promise.all([startFakeProviders(FAKE), startAnvil(), startAnvil()]);
+  const [server, anvil, relayerAnvil, chainE2e, chainChaos] = await Promise.all([
+    startFakeProviders(FAKE),
+    startAnvil(),
+    startAnvil(),
+    startChain(),
+    startChain(),
+  ]);
+  // Chain mode (test/chain-*.test.ts): one anvil with the vault per test file.
+  // The chaos file reaches its anvil through a proxy that can fail or duplicate on demand.
+  const proxy = await startRpcProxy(chainChaos.info.rpcUrl);
+  project.provide("chains", { e2e: chainE2e.info, chaos: { ...chainChaos.info, proxyUrl: proxy.url } });
   project.provide("fakeProviderUrl", server.url);
   project.provide("anvilUrl", anvil.url);
   // The relayer tests stop and start mining and drop transactions: they get an anvil of their own.
@@ -22,6 +34,9 @@ export default async function setup(project) {
   return () => {
     anvil.close();
     relayerAnvil.close();
+    chainE2e.close();
+    chainChaos.close();
+    proxy.close();
     return server.close();
   };
 }

@@ -1,5 +1,6 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { relayerStatus } from "../chain/relayer-status";
+import { chainStatus } from "../chain/status";
 import { bearerAuth, createRouter, errors, jsonResponse } from "../http/router";
 import { requireAdmin } from "../middleware/auth";
 import { ledgerSummary } from "../queues/index-consumer";
@@ -75,6 +76,26 @@ const relayer = createRoute({
   },
 });
 
+const status = createRoute({
+  method: "get",
+  path: "/status",
+  tags: ["Operations"],
+  summary: "Operational status (admin): in chain mode the indexer checkpoint and lag, the relayer's in-flight txs",
+  security: bearerAuth,
+  middleware: [requireAdmin] as const,
+  responses: {
+    200: jsonResponse(
+      z.object({ chain: z.record(z.string(), z.unknown()).nullable() }).passthrough(),
+      "Status; `chain` is null in simulated mode",
+    ),
+    ...errors(401),
+  },
+});
+
 export const opsRoutes = createRouter()
   .openapi(summary, async (c) => c.json(await ledgerSummary(c.env), 200))
-  .openapi(relayer, async (c) => c.json(await relayerStatus(c.env), 200));
+  .openapi(relayer, async (c) => c.json(await relayerStatus(c.env), 200))
+  .openapi(status, async (c) => {
+    const chain = await chainStatus(c.env, async (env) => (await relayerStatus(env)).inFlight);
+    return c.json({ chain: chain as Record<string, unknown> | null }, 200);
+  });
