@@ -77,6 +77,8 @@ await check("build (vite)", bin("vite"), ["build", "--config", "frontend/vite.co
 await check("types (tsc)", bin("tsc"), ["--noEmit"]);
 await check("lint+format (biome)", bin("biome"), ["check", "."]);
 await vitest("worker (vitest-pool-workers)", "vitest.config.ts", ".test-results/worker.json");
+// No email, phone number or token in any log line the worker suite wrote.
+await check("log scan (worker suite)", "node", ["scripts/log-scan.mjs"]);
 if (pkg.scripts["test:contracts"]) await forge();
 // Real anvil: deploy, sign a payment with viem, settle it, read the receipts back.
 if (pkg.scripts["chain:smoke"]) await check("chain smoke (anvil + viem)", "node", ["scripts/chain-smoke.mjs"]);

@@ -7,6 +7,8 @@ import { config } from "./config";
 import { renderDocs } from "./http/docs";
 import { ApiError } from "./http/errors";
 import { createRouter } from "./http/router";
+import { observe } from "./middleware/observe";
+import { log } from "./observability/log";
 import { authRoutes } from "./routes/auth";
 import { devRoutes } from "./routes/dev";
 import { healthRoutes } from "./routes/health";
@@ -28,6 +30,9 @@ app.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", {
   scheme: "bearer",
   bearerFormat: "JWT",
 });
+
+// Request id, one structured access-log line and a metric per request.
+app.use("*", observe);
 
 // Refuse every request while a required secret is missing (config() throws 503).
 app.use("*", async (c, next) => {
@@ -79,6 +84,7 @@ app.notFound((c) => c.json({ error: "not_found", message: `No route for ${c.req.
 
 app.onError((err, c) => {
   if (err instanceof ApiError) {
+    c.set("errorCode", err.code);
     for (const [k, v] of Object.entries(err.headers)) c.header(k, v);
     return c.json(err.body(), err.status);
   }
@@ -88,10 +94,9 @@ app.onError((err, c) => {
     }
     return c.json({ error: err.status === 413 ? "payload_too_large" : "http_error", message: err.message }, err.status);
   }
-  // Unknown: log the error name and message only (no request data), answer a generic 500.
-  console.error(
-    `unhandled error on ${c.req.method} ${c.req.routePath}: ${(err as Error).name}: ${(err as Error).message}`,
-  );
+  // Unknown: log the error name only (messages of lower layers may quote input), answer a generic 500.
+  c.set("errorCode", "internal_error");
+  log("error", "unhandled error", { method: c.req.method, route: c.req.routePath, error: (err as Error).name });
   return c.json({ error: "internal_error", message: "Something went wrong on our side." }, 500);
 });
 

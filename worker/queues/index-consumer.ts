@@ -1,6 +1,7 @@
 // The `index` queue: Account events batched into D1. Every write is keyed by
 // what caused it, so a redelivered or reordered batch changes nothing twice.
 import type { IndexEvent } from "../../durable-objects/account";
+import { log, metric } from "../observability/log";
 
 export interface IndexMessage {
   events: IndexEvent[];
@@ -79,18 +80,25 @@ export function statementsFor(db: D1Database, events: IndexEvent[]): D1PreparedS
  * and what already landed is simply written again.
  */
 export async function consumeIndexBatch(batch: MessageBatch<IndexMessage>, env: Env): Promise<void> {
-  const statements = statementsFor(
-    env.DB,
-    batch.messages.flatMap((m) => m.body.events),
-  );
+  const events = batch.messages.flatMap((m) => m.body.events);
+  const statements = statementsFor(env.DB, events);
   try {
     for (let i = 0; i < statements.length; i += STATEMENTS_PER_BATCH) {
       await env.DB.batch(statements.slice(i, i + STATEMENTS_PER_BATCH));
     }
     batch.ackAll();
+    refundMetrics(env, events);
   } catch (err) {
-    console.error(`index batch failed (${batch.messages.length} messages): ${(err as Error).message}`);
+    log("error", "index batch failed, retrying", { messages: batch.messages.length, error: (err as Error).name });
+    metric(env, { kind: "queue_retry", label: "index", count: batch.messages.length });
     batch.retryAll({ delaySeconds: 5 });
+  }
+}
+
+/** Refunds are counted here, off the send path, from the ledger entries the Accounts flush. */
+function refundMetrics(env: Env, events: IndexEvent[]): void {
+  for (const e of events) {
+    if (e.t === "ledger" && e.kind === "refund") metric(env, { kind: "refund", amount: BigInt(e.amount) });
   }
 }
 

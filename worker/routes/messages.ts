@@ -5,6 +5,7 @@ import { ApiError, notFound } from "../http/errors";
 import { cursorOf, IdempotencyHeader, idempotencyKey, PageQuery } from "../http/request";
 import { Amount, bearerAuth, createRouter, errors, jsonBody, jsonResponse } from "../http/router";
 import { requireUser } from "../middleware/auth";
+import { metric } from "../observability/log";
 import { type Sent, sendTo, sendToId } from "../send";
 
 // zod counts UTF-16 code units; the contract says characters, so count code points.
@@ -158,7 +159,10 @@ const noSuchMessage = () => notFound("message_not_found", "No such message in yo
 
 /** 201 for a new message; 200 with `Idempotent-Replayed: true` for a replay. */
 function answerSent(c: Context, { receipt, replayed }: Sent) {
-  if (!replayed) return c.json(receipt, 201);
+  if (!replayed) {
+    metric(c.env, { kind: "send", label: receipt.status, amount: BigInt(receipt.total), fee: BigInt(receipt.fee) });
+    return c.json(receipt, 201);
+  }
   c.header("Idempotent-Replayed", "true");
   return c.json(receipt, 200);
 }
