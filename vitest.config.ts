@@ -12,6 +12,8 @@ export const TEST_SECRETS = {
   ADMIN_TOKEN: "test-admin-token-0123456789abcdef",
   PII_KEY: "dGVzdC1waWkta2V5LTAxMjM0NTY3ODlhYmNkZWYwMTI=",
   OTP_HMAC_KEY: "test-otp-hmac-key-0123456789abcdef",
+  // Ed25519 seed that signs audit checkpoints (32 bytes, base64).
+  AUDIT_SIGNING_KEY: "dGVzdC1hdWRpdC1zaWduaW5nLWtleS0wMTIzNDU2Nzg=",
 };
 
 // Every console line of the suite (Worker, Durable Objects, tests) lands in this

@@ -104,6 +104,9 @@ export const MIGRATIONS: string[] = [
   `ALTER TABLE account ADD COLUMN flushed_ledger_id INTEGER NOT NULL DEFAULT 0;`,
   // v3: new messages reach the index queue straight from the inbox table.
   `ALTER TABLE account ADD COLUMN flushed_inbox_seq INTEGER NOT NULL DEFAULT 0;`,
+  // v4: the audit hash chain (durable-objects/account/audit.ts). Entries written
+  // before it have no hash; verification reports them as "unhashed".
+  `ALTER TABLE ledger ADD COLUMN hash TEXT;`,
 ];
 
 export function migrate(sql: SqlStorage): void {

@@ -7,6 +7,7 @@
 // flush; what may interleave there is spelled out at each one.
 import { DurableObject } from "cloudflare:workers";
 import { config } from "../worker/config";
+import { entryHash } from "../worker/domain/audit-chain";
 import type { MessageId } from "../worker/domain/message-id";
 import {
   type PricingJson,
@@ -17,6 +18,7 @@ import {
   type SenderRelation,
 } from "../worker/domain/pricing";
 import { type Bucket, type BucketLimit, take } from "../worker/domain/rate-limit";
+import { type AuditPage, auditPage, loadHead, type ModerationKind } from "./account/audit";
 import { migrate } from "./account-schema";
 
 /** A hold not settled after this long makes the sender ask the recipient. */
@@ -24,8 +26,9 @@ export const HOLD_RESOLVE_AFTER_MS = 30_000;
 /** Retry delay for work that failed (queue flush, escrow notifications). */
 const RETRY_MS = 5_000;
 const EVENTS_PER_QUEUE_MESSAGE = 100;
-/** 11 rows × 9 columns stays under the 100 bound parameters a statement may have. */
-const LEDGER_ROWS_PER_INSERT = 11;
+/** 9 rows × 10 columns stays under the 100 bound parameters a statement may have. */
+const LEDGER_ROWS_PER_INSERT = 9;
+const LEDGER_COLUMNS = 10;
 /** Longest a settle waits in memory for another commit to ride along with. */
 const SETTLE_DELAY_MS = 250;
 /** How long committed events wait to be sent to the index queue together. */
@@ -33,7 +36,17 @@ const FLUSH_DELAY_MS = 1_000;
 /** If the object is evicted before its flush timer fires, the alarm flushes. */
 const FLUSH_BACKSTOP_MS = 60_000;
 
-export type LedgerKind = "topup" | "send" | "receive" | "fee" | "hold" | "release" | "refund" | "withdraw" | "deposit";
+export type LedgerKind =
+  | "topup"
+  | "send"
+  | "receive"
+  | "fee"
+  | "hold"
+  | "release"
+  | "refund"
+  | "withdraw"
+  | "deposit"
+  | ModerationKind;
 
 interface State {
   userId: string;
@@ -49,6 +62,8 @@ interface State {
   receiveBucket: Bucket | null;
   /** Highest ledger id written; entries get ids in memory and are inserted together. */
   lastLedgerId: number;
+  /** Hash of the last ledger entry (the audit chain's head). */
+  auditHead: string;
 }
 
 interface Delta {
@@ -97,6 +112,8 @@ export type IndexEvent =
       topups: string;
       deposits: string;
       withdrawals: string;
+      /** The audit chain's head as of `seq` (the last ledger entry's hash). */
+      auditHead: string;
     };
 
 export type Fail<C extends string, D = object> = { ok: false; code: C } & D;
@@ -348,9 +365,24 @@ export class Account extends DurableObject<Env> {
   }
 
   async setBlocked(userId: string, blocked: boolean): Promise<void> {
-    if (blocked)
-      this.sql.exec("INSERT OR IGNORE INTO blocklist (user_id, created_at) VALUES (?, ?)", userId, Date.now());
-    else this.sql.exec("DELETE FROM blocklist WHERE user_id = ?", userId);
+    this.commit((tx) => {
+      const changed = blocked
+        ? this.sql.exec("INSERT OR IGNORE INTO blocklist (user_id, created_at) VALUES (?, ?)", userId, Date.now())
+        : this.sql.exec("DELETE FROM blocklist WHERE user_id = ?", userId);
+      if (changed.rowsWritten > 0) tx.entry(blocked ? "block" : "unblock", 0n, {}, userId);
+    });
+  }
+
+  // ── audit ────────────────────────────────────────────────────────────────
+
+  /** A page of this Account's hash-chained ledger and whether the whole chain verifies (admin). */
+  async auditPage(cursor: number, limit: number, anchorSeq: number | null = null): Promise<AuditPage> {
+    return auditPage(this.sql, this.userId(), cursor, limit, anchorSeq);
+  }
+
+  /** Records a moderation or admin event (no money moves) in this Account's chain. */
+  async auditNote(kind: ModerationKind, ref: string): Promise<number> {
+    return this.commit((tx) => tx.entry(kind, 0n, {}, ref));
   }
 
   // ── money in and out (simulated ledger) ─────────────────────────────────────
@@ -901,6 +933,7 @@ export class Account extends DurableObject<Env> {
       topups: `${t.topups}`,
       deposits: `${t.deposits}`,
       withdrawals: `${t.withdrawals}`,
+      auditHead: t.auditHead,
     };
   }
 
@@ -978,6 +1011,7 @@ export class Account extends DurableObject<Env> {
     const rows: SqlStorageValue[] = [];
     const settles = [...this.pendingSettles];
     let released = false;
+    const chained = config(this.env).auditChain;
     const result = this.ctx.storage.transactionSync(() => {
       const now = Date.now();
       const tx: Tx = {
@@ -988,17 +1022,21 @@ export class Account extends DurableObject<Env> {
           draft.fees += delta.fees ?? 0n;
           if (draft.balance < 0n || draft.held < 0n) throw new Error(`ledger would go negative (${kind})`);
           const id = ++draft.lastLedgerId;
-          rows.push(
+          const e = {
             id,
             kind,
-            `${amount}`,
-            `${delta.balance ?? 0n}`,
-            `${delta.held ?? 0n}`,
-            `${delta.fees ?? 0n}`,
-            `${draft.balance}`,
+            amount: `${amount}`,
+            dBalance: `${delta.balance ?? 0n}`,
+            dHeld: `${delta.held ?? 0n}`,
+            dFees: `${delta.fees ?? 0n}`,
+            balanceAfter: `${draft.balance}`,
             ref,
-            now,
-          );
+            createdAt: now,
+          };
+          // The audit chain: each entry's hash covers the one before (worker/domain/audit-chain.ts).
+          const hash = chained ? entryHash(draft.auditHead, e) : null;
+          if (hash) draft.auditHead = hash;
+          rows.push(id, kind, e.amount, e.dBalance, e.dHeld, e.dFees, e.balanceAfter, ref, now, hash);
           return id;
         },
         event: (e) => {
@@ -1009,13 +1047,13 @@ export class Account extends DurableObject<Env> {
       const out = body(tx);
       // This commit's ledger entries in as few statements as the bound-parameter
       // limit allows (Durable Object SQL takes at most 100 per statement).
-      for (let i = 0; i < rows.length; i += LEDGER_ROWS_PER_INSERT * 9) {
-        const chunk = rows.slice(i, i + LEDGER_ROWS_PER_INSERT * 9);
+      for (let i = 0; i < rows.length; i += LEDGER_ROWS_PER_INSERT * LEDGER_COLUMNS) {
+        const chunk = rows.slice(i, i + LEDGER_ROWS_PER_INSERT * LEDGER_COLUMNS);
         this.sql.exec(
-          `INSERT INTO ledger (id, kind, amount, d_balance, d_held, d_fees, balance_after, ref, created_at) VALUES ${Array(
-            chunk.length / 9,
+          `INSERT INTO ledger (id, kind, amount, d_balance, d_held, d_fees, balance_after, ref, created_at, hash) VALUES ${Array(
+            chunk.length / LEDGER_COLUMNS,
           )
-            .fill("(?, ?, ?, ?, ?, ?, ?, ?, ?)")
+            .fill("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
             .join(", ")}`,
           ...chunk,
         );
@@ -1075,6 +1113,7 @@ export class Account extends DurableObject<Env> {
       sendBucket: r.send_bucket ? JSON.parse(r.send_bucket as string) : null,
       receiveBucket: r.receive_bucket ? JSON.parse(r.receive_bucket as string) : null,
       lastLedgerId: this.sql.exec<{ id: number }>("SELECT COALESCE(MAX(id), 0) AS id FROM ledger").one().id,
+      auditHead: loadHead(this.sql, (r.user_id as string | null) ?? this.ctx.id.name ?? ""),
     };
   }
 

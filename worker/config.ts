@@ -22,6 +22,10 @@ export interface Config {
   sendRate: BucketLimit;
   /** Paid messages accepted per recipient Account (token bucket). */
   receiveRate: BucketLimit;
+  /** Hash-chain every ledger entry (AUDIT_CHAIN=off only for the bench's comparison run). */
+  auditChain: boolean;
+  /** Sender reputation checks on first contacts (ABUSE_CHECKS=off only for the bench's comparison run). */
+  abuseChecks: boolean;
 }
 
 const cache = new WeakMap<object, Config>();
@@ -49,6 +53,7 @@ export function config(env: Env): Config {
   if (missing.length > 0) {
     throw new ApiError(503, "misconfigured", `Server is missing required secrets: ${missing.join(", ")}.`);
   }
+  const e = env as unknown as Record<string, string | undefined>;
   const feeBps = big(env.FEE_BPS, 250n);
   if (feeBps > 10_000n) throw new ApiError(503, "misconfigured", "FEE_BPS must be at most 10000.");
   const cfg: Config = {
@@ -72,6 +77,8 @@ export function config(env: Env): Config {
       perMinute: int(env.RECEIVE_RATE_PER_MINUTE, 120, "RECEIVE_RATE_PER_MINUTE"),
       burst: int(env.RECEIVE_RATE_BURST, 30, "RECEIVE_RATE_BURST"),
     },
+    auditChain: e.AUDIT_CHAIN !== "off",
+    abuseChecks: e.ABUSE_CHECKS !== "off",
   };
   if (!cfg.isDevelopment && !cfg.appOrigin) {
     throw new ApiError(503, "misconfigured", "APP_ORIGIN must be set outside development.");

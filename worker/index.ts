@@ -2,6 +2,9 @@
 // Durable Object classes wrangler binds.
 import app from "./app";
 import { purgeExpired } from "./maintenance";
+import { flushCounters, purgeOldCounters } from "./observability/counters";
+import { log } from "./observability/log";
+import { buildCheckpoint, checkpointDue } from "./ops/audit";
 import { consumeIndexBatch, type IndexMessage } from "./queues/index-consumer";
 
 export { Account } from "../durable-objects/account";
@@ -15,7 +18,14 @@ export default {
     batch.ackAll();
   },
   // Every minute. The chain indexer (LEDGER_MODE=chain) will run here too.
-  async scheduled(_controller, env, ctx) {
+  async scheduled(controller, env, ctx) {
     ctx.waitUntil(purgeExpired(env));
+    ctx.waitUntil(flushCounters(env).then(() => purgeOldCounters(env)));
+    // A signed audit checkpoint over every Account's head, at a fixed interval.
+    if (checkpointDue(env, controller.scheduledTime)) {
+      ctx.waitUntil(
+        buildCheckpoint(env).catch((err: Error) => log("error", "audit checkpoint failed", { error: err.name })),
+      );
+    }
   },
 } satisfies ExportedHandler<Env, unknown>;

@@ -5,6 +5,7 @@
 import { createMiddleware } from "hono/factory";
 import { routePath } from "hono/route";
 import type { AppEnv } from "../http/router";
+import { bump, maybeFlush } from "../observability/counters";
 import { hashUserId, log, metric } from "../observability/log";
 
 export const observe = createMiddleware<AppEnv>(async (c, next) => {
@@ -30,5 +31,13 @@ export const observe = createMiddleware<AppEnv>(async (c, next) => {
       error: c.get("errorCode") ?? null,
     });
     metric(c.env, { kind: "request", label: `${c.req.method} ${route}`, status, latencyMs });
+    bump("requests");
+    if (status >= 500) bump("errors_5xx");
+    else if (status >= 400) bump("errors_4xx");
+    try {
+      maybeFlush(c.env, c.executionCtx);
+    } catch {
+      // No execution context (app.request in unit tests): the next request flushes.
+    }
   }
 });

@@ -63,13 +63,24 @@ export function statementsFor(db: D1Database, events: IndexEvent[]): D1PreparedS
     ...multiRow(
       db,
       [...totals.values()],
-      9,
-      "INSERT INTO account_totals (account_id, seq, balance, held, fees, topups, deposits, withdrawals, updated_at)",
+      10,
+      "INSERT INTO account_totals (account_id, seq, balance, held, fees, topups, deposits, withdrawals, audit_head, updated_at)",
       `ON CONFLICT (account_id) DO UPDATE SET seq = excluded.seq, balance = excluded.balance,
          held = excluded.held, fees = excluded.fees, topups = excluded.topups, deposits = excluded.deposits,
-         withdrawals = excluded.withdrawals, updated_at = excluded.updated_at
+         withdrawals = excluded.withdrawals, audit_head = excluded.audit_head, updated_at = excluded.updated_at
        WHERE excluded.seq > account_totals.seq`,
-      (e) => [e.accountId, e.seq, e.balance, e.held, e.fees, e.topups, e.deposits, e.withdrawals, Date.now()],
+      (e) => [
+        e.accountId,
+        e.seq,
+        e.balance,
+        e.held,
+        e.fees,
+        e.topups,
+        e.deposits,
+        e.withdrawals,
+        e.auditHead ?? null,
+        Date.now(),
+      ],
     ),
   ];
 }

@@ -5,6 +5,7 @@ import { ApiError, notFound } from "../http/errors";
 import { cursorOf, IdempotencyHeader, idempotencyKey, PageQuery } from "../http/request";
 import { Amount, bearerAuth, createRouter, errors, jsonBody, jsonResponse } from "../http/router";
 import { requireUser } from "../middleware/auth";
+import { bump } from "../observability/counters";
 import { metric } from "../observability/log";
 import { type Sent, sendTo, sendToId } from "../send";
 
@@ -161,6 +162,9 @@ const noSuchMessage = () => notFound("message_not_found", "No such message in yo
 function answerSent(c: Context, { receipt, replayed }: Sent) {
   if (!replayed) {
     metric(c.env, { kind: "send", label: receipt.status, amount: BigInt(receipt.total), fee: BigInt(receipt.fee) });
+    bump("sends");
+    bump("volume", BigInt(receipt.total));
+    bump("fees", BigInt(receipt.fee));
     return c.json(receipt, 201);
   }
   c.header("Idempotent-Replayed", "true");

@@ -1,12 +1,17 @@
 import { createRoute, z } from "@hono/zod-openapi";
+import { ApiError } from "../http/errors";
 import { bearerAuth, createRouter, errors, jsonResponse } from "../http/router";
 import { requireAdmin } from "../middleware/auth";
+import { buildCheckpoint, inclusion, listCheckpoints } from "../ops/audit";
 import { ledgerSummary } from "../queues/index-consumer";
+
+const tags = ["Operations"];
+const Hex = z.string().openapi({ example: "9f2c…e1" });
 
 const summary = createRoute({
   method: "get",
   path: "/ledger-summary",
-  tags: ["Operations"],
+  tags,
   summary: "Money totals summed from the D1 mirror (admin)",
   security: bearerAuth,
   middleware: [requireAdmin] as const,
@@ -24,8 +29,146 @@ const summary = createRoute({
       }),
       "Totals",
     ),
-    ...errors(401),
+    ...errors(401, 403),
   },
 });
 
-export const opsRoutes = createRouter().openapi(summary, async (c) => c.json(await ledgerSummary(c.env), 200));
+const Checkpoint = z
+  .object({
+    id: z.number().openapi({ example: 42 }),
+    createdAt: z.string().openapi({ example: "2026-11-29T14:00:00.000Z" }),
+    createdAtMs: z.number().openapi({ example: 1795960800000 }),
+    accounts: z.number().openapi({ example: 1280 }),
+    root: Hex,
+    signature: Hex,
+    publicKey: Hex,
+  })
+  .openapi("AuditCheckpoint");
+
+const Entry = z
+  .object({
+    id: z.number().openapi({ example: 7 }),
+    kind: z.string().openapi({ example: "receive" }),
+    amount: z.string().openapi({ example: "1000000" }),
+    dBalance: z.string(),
+    dHeld: z.string(),
+    dFees: z.string(),
+    balanceAfter: z.string(),
+    ref: z.string().nullable().openapi({ example: "0x5f…" }),
+    createdAt: z.number(),
+    hash: Hex.nullable(),
+  })
+  .openapi("AuditEntry");
+
+const audit = createRoute({
+  method: "get",
+  path: "/audit",
+  tags,
+  summary: "Signed audit checkpoints, and one Account's hash-chained entries with whether they verify (admin)",
+  description:
+    "Each Account's ledger is a hash chain (every entry's hash covers the one before). `account` pages that chain oldest first " +
+    "(`cursor` = last entry id seen) and checks the whole chain from its genesis; `brokenAt` locates the first entry that does " +
+    "not verify. Checkpoints (newest first, `checkpointCursor`) sign the Merkle root over every Account's head; `inclusion` proves " +
+    "this Account's head is in the newest checkpoint that has it. Save the pages and run `npm run ops -- audit-verify FILE` to " +
+    "check an export offline.",
+  security: bearerAuth,
+  middleware: [requireAdmin] as const,
+  request: {
+    query: z.object({
+      account: z.string().min(1).max(64).optional().openapi({ example: "u_3kT9…" }),
+      cursor: z
+        .string()
+        .regex(/^\d{1,15}$/)
+        .optional(),
+      limit: z.coerce.number().int().min(1).max(1000).default(200),
+      checkpointCursor: z
+        .string()
+        .regex(/^\d{1,15}$/)
+        .optional(),
+    }),
+  },
+  responses: {
+    200: jsonResponse(
+      z.object({
+        checkpoints: z.array(Checkpoint.extend({ verified: z.boolean() })),
+        nextCheckpointCursor: z.string().nullable(),
+        account: z
+          .object({
+            accountId: z.string(),
+            head: Hex,
+            headSeq: z.number(),
+            verified: z.boolean().openapi({ description: "the whole chain, from genesis, and its checkpoint" }),
+            chain: z.object({
+              verified: z.boolean(),
+              count: z.number(),
+              head: Hex,
+              headSeq: z.number(),
+              brokenAt: z
+                .object({ id: z.number(), problem: z.enum(["gap", "hash_mismatch", "unhashed"]) })
+                .nullable()
+                .openapi({ example: { id: 12, problem: "hash_mismatch" } }),
+            }),
+            prev: Hex,
+            entries: z.array(Entry),
+            nextCursor: z.string().nullable(),
+            inclusion: z
+              .object({
+                checkpoint: Checkpoint,
+                leaf: z.object({ accountId: z.string(), seq: z.number(), head: Hex }),
+                proof: z.array(z.object({ hash: Hex, left: z.boolean() })),
+                included: z.boolean(),
+                signatureVerified: z.boolean(),
+                matchesChain: z.boolean().openapi({ description: "the leaf's head is the chain's hash at that entry" }),
+              })
+              .nullable(),
+          })
+          .nullable(),
+      }),
+      "Checkpoints and, with `account`, that Account's chain",
+    ),
+    ...errors(400, 401, 403),
+  },
+});
+
+const checkpoint = createRoute({
+  method: "post",
+  path: "/audit/checkpoints",
+  tags,
+  summary: "Build and sign an audit checkpoint now (admin; the Cron does this every AUDIT_CHECKPOINT_MINUTES)",
+  security: bearerAuth,
+  middleware: [requireAdmin] as const,
+  responses: {
+    201: jsonResponse(Checkpoint, "Signed"),
+    ...errors(401, 403, 503),
+  },
+});
+
+export const opsRoutes = createRouter()
+  .openapi(summary, async (c) => c.json(await ledgerSummary(c.env), 200))
+  .openapi(audit, async (c) => {
+    const q = c.req.valid("query");
+    const cps = await listCheckpoints(c.env, q.checkpointCursor ? Number(q.checkpointCursor) : null, 20);
+    let account = null;
+    if (q.account) {
+      const inc = await inclusion(c.env, q.account);
+      const page = await c.env.ACCOUNT.getByName(q.account).auditPage(
+        q.cursor ? Number(q.cursor) : 0,
+        q.limit,
+        inc?.leaf.seq ?? null,
+      );
+      const matchesChain = inc ? page.anchorHash === inc.leaf.head : false;
+      const { anchorHash: _a, ...rest } = page;
+      account = {
+        ...rest,
+        verified: page.chain.verified && (!inc || (inc.included && inc.signatureVerified && matchesChain)),
+        inclusion: inc ? { ...inc, matchesChain } : null,
+      };
+    }
+    return c.json({ checkpoints: cps.items, nextCheckpointCursor: cps.nextCursor, account }, 200);
+  })
+  .openapi(checkpoint, async (c) => {
+    const cp = await buildCheckpoint(c.env);
+    if (!cp)
+      throw new ApiError(503, "audit_key_missing", "AUDIT_SIGNING_KEY is not set; checkpoints cannot be signed.");
+    return c.json({ ...cp, createdAt: new Date(cp.createdAt).toISOString(), createdAtMs: cp.createdAt }, 201);
+  });
