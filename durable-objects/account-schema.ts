@@ -107,6 +107,12 @@ export const MIGRATIONS: string[] = [
   // v4: the audit hash chain (durable-objects/account/audit.ts). Entries written
   // before it have no hash; verification reports them as "unhashed".
   `ALTER TABLE ledger ADD COLUMN hash TEXT;`,
+  // v5: abuse controls — sender reputation (JSON, worker/domain/reputation.ts),
+  // admin freeze (the reason, or NULL), and who complained (one row per recipient
+  // who blocked or reported this sender, so a complaint counts once).
+  `ALTER TABLE account ADD COLUMN reputation TEXT;
+   ALTER TABLE account ADD COLUMN frozen TEXT;
+   CREATE TABLE complainants (user_id TEXT PRIMARY KEY, kind TEXT NOT NULL, created_at INTEGER NOT NULL);`,
 ];
 
 export function migrate(sql: SqlStorage): void {

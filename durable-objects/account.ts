@@ -18,6 +18,15 @@ import {
   type SenderRelation,
 } from "../worker/domain/pricing";
 import { type Bucket, type BucketLimit, take } from "../worker/domain/rate-limit";
+import {
+  type AbuseLimits,
+  type AbuseReason,
+  admitFirstContact,
+  freshReputation,
+  type Reputation,
+  withComplaint,
+  withFailedPayment,
+} from "../worker/domain/reputation";
 import { type AuditPage, auditPage, loadHead, type ModerationKind } from "./account/audit";
 import { migrate } from "./account-schema";
 
@@ -64,6 +73,10 @@ interface State {
   lastLedgerId: number;
   /** Hash of the last ledger entry (the audit chain's head). */
   auditHead: string;
+  /** Sender reputation (abuse controls); null until the first sign-up record or first contact. */
+  reputation: Reputation | null;
+  /** Why an admin froze this account (sends and withdrawals refused), or null. */
+  frozen: string | null;
 }
 
 interface Delta {
@@ -128,6 +141,8 @@ export interface SendRequest {
   maxPrice: string | null;
   requestHash: string;
   inReplyTo: MessageId | null;
+  /** Sender reputation thresholds for first contacts (from the Worker's config); null: checks off. */
+  abuse: AbuseLimits | null;
 }
 
 export interface SendReceipt {
@@ -148,7 +163,9 @@ export type ReceiveResult =
   | Fail<"idempotency_in_progress">
   | Fail<"message_aborted">
   | Fail<"stale_recipient">
-  | Fail<"rate_limited", { retryAfterSeconds: number }>;
+  | Fail<"rate_limited", { retryAfterSeconds: number; reason?: AbuseReason }>
+  | Fail<"sender_restricted", { reason: AbuseReason }>
+  | Fail<"account_frozen">;
 
 export interface DebitRequest {
   messageId: MessageId;
@@ -159,6 +176,7 @@ export interface DebitRequest {
   body: string;
   requestHash: string;
   inReplyTo: MessageId | null;
+  abuse: AbuseLimits | null;
 }
 
 export type DebitResult =
@@ -166,7 +184,9 @@ export type DebitResult =
   | Fail<"insufficient_balance", { required: string; balance: string }>
   | Fail<"idempotency_conflict">
   | Fail<"message_aborted">
-  | Fail<"rate_limited", { retryAfterSeconds: number }>;
+  | Fail<"rate_limited", { retryAfterSeconds: number; reason?: AbuseReason }>
+  | Fail<"sender_restricted", { reason: AbuseReason }>
+  | Fail<"account_frozen">;
 
 export type ResolveAnswer = { state: "pending" } | { state: "delivered"; status: string } | { state: "aborted" };
 
@@ -364,13 +384,74 @@ export class Account extends DurableObject<Env> {
     this.sql.exec("DELETE FROM allowlist WHERE user_id = ?", userId);
   }
 
-  async setBlocked(userId: string, blocked: boolean): Promise<void> {
-    this.commit((tx) => {
+  /** Blocks or unblocks a sender; true if that changed anything. */
+  async setBlocked(userId: string, blocked: boolean): Promise<boolean> {
+    return this.commit((tx) => {
       const changed = blocked
         ? this.sql.exec("INSERT OR IGNORE INTO blocklist (user_id, created_at) VALUES (?, ?)", userId, Date.now())
         : this.sql.exec("DELETE FROM blocklist WHERE user_id = ?", userId);
       if (changed.rowsWritten > 0) tx.entry(blocked ? "block" : "unblock", 0n, {}, userId);
+      return changed.rowsWritten > 0;
     });
+  }
+
+  // ── abuse controls (rules: worker/domain/reputation.ts) ─────────────────────
+
+  /** "Report as spam": blocks the message's sender and records the report; answers the sender's id. */
+  async report(messageId: string): Promise<string | null> {
+    const row = this.sql.exec("SELECT sender_id FROM inbox WHERE message_id = ?", messageId).toArray()[0];
+    if (!row) return null;
+    const senderId = row.sender_id as string;
+    this.commit((tx) => {
+      tx.entry("report", 0n, {}, messageId);
+      const added = this.sql.exec(
+        "INSERT OR IGNORE INTO blocklist (user_id, created_at) VALUES (?, ?)",
+        senderId,
+        Date.now(),
+      );
+      if (added.rowsWritten > 0) tx.entry("block", 0n, {}, senderId);
+    });
+    return senderId;
+  }
+
+  /** On the sender: a recipient blocked or reported us. Counts once per recipient. */
+  async complaint(recipientId: string, kind: "block" | "report"): Promise<void> {
+    const seen = this.sql.exec("SELECT 1 FROM complainants WHERE user_id = ?", recipientId).toArray().length > 0;
+    if (seen) return;
+    this.commit((tx) => {
+      this.sql.exec(
+        "INSERT INTO complainants (user_id, kind, created_at) VALUES (?, ?, ?)",
+        recipientId,
+        kind,
+        Date.now(),
+      );
+      tx.s.reputation = withComplaint(this.reputation(Date.now()));
+    });
+  }
+
+  /** At sign-up: how many accounts came from the same IP / device in the last 24 h. */
+  async registered(signupsFromIp: number, signupsFromDevice: number): Promise<void> {
+    this.commit((tx) => {
+      tx.s.reputation = { ...this.reputation(Date.now()), signupsFromIp, signupsFromDevice };
+    });
+  }
+
+  /** Admin freeze / unfreeze: sends and withdrawals refused while frozen; reads keep working. */
+  async setFrozen(frozen: boolean, reason: string): Promise<{ frozen: boolean; reason: string | null }> {
+    this.commit((tx) => {
+      tx.s.frozen = frozen ? reason : null;
+      tx.entry(frozen ? "freeze" : "unfreeze", 0n, {}, reason);
+    });
+    return { frozen: this.s.frozen !== null, reason: this.s.frozen };
+  }
+
+  /** What ops sees about this account's standing. */
+  async standing(): Promise<{ frozen: string | null; reputation: Reputation | null }> {
+    return { frozen: this.s.frozen, reputation: this.s.reputation };
+  }
+
+  private reputation(now: number): Reputation {
+    return this.s.reputation ?? freshReputation(now);
   }
 
   // ── audit ────────────────────────────────────────────────────────────────
@@ -401,6 +482,7 @@ export class Account extends DurableObject<Env> {
   async withdraw(amount: string, to: string | null, key: string | null, requestHash: string) {
     const prior = this.replay(key, requestHash);
     if (prior) return prior;
+    if (this.s.frozen !== null) return { ok: false, code: "account_frozen" } as const;
     const a = BigInt(amount);
     if (a > this.s.balance) {
       return { ok: false, code: "insufficient_balance", required: amount, balance: `${this.s.balance}` } as const;
@@ -457,6 +539,7 @@ export class Account extends DurableObject<Env> {
         body: req.body,
         requestHash: req.requestHash,
         inReplyTo: req.inReplyTo,
+        abuse: req.abuse,
       });
       if (this.faults.has("receive:crash_after_debit")) {
         // A crash here loses the in-memory inFlight set along with the instance.
@@ -548,6 +631,7 @@ export class Account extends DurableObject<Env> {
   /** Called by the recipient's Account on the sender's: hold price + fee. Idempotent on messageId. */
   async debit(d: DebitRequest): Promise<DebitResult> {
     if (this.faults.has("debit:throw_before_hold")) throw new Error("fault: debit:throw_before_hold");
+    if (this.s.frozen !== null) return { ok: false, code: "account_frozen" };
     // One query: this message's hold if any, and whether we have written to the recipient before.
     const found = this.sql
       .exec(
@@ -569,13 +653,28 @@ export class Account extends DurableObject<Env> {
     const price = BigInt(d.price);
     const fee = BigInt(d.fee);
     const total = price + fee;
+    const now = Date.now();
     if (total > this.s.balance) {
+      // A failed payment counts against the sender's reputation (persisted with the next commit).
+      if (d.abuse) this.s.reputation = withFailedPayment(this.reputation(now), now);
       return { ok: false, code: "insufficient_balance", required: `${total}`, balance: `${this.s.balance}` };
+    }
+    // Abuse controls apply to first contacts only: nobody is slowed writing to someone they wrote to before.
+    let reputation = this.s.reputation;
+    if (d.abuse && found.sent !== 1) {
+      const a = admitFirstContact(this.reputation(now), d.abuse, now);
+      if (!a.ok) {
+        this.s.reputation = a.reputation;
+        return a.status === 403
+          ? { ok: false, code: "sender_restricted", reason: a.reason }
+          : { ok: false, code: "rate_limited", retryAfterSeconds: a.retryAfterSeconds, reason: a.reason };
+      }
+      reputation = a.reputation;
     }
     const limited = this.takeToken("sendBucket", config(this.env).sendRate);
     if (limited) return limited;
-    const now = Date.now();
     this.commit((tx) => {
+      tx.s.reputation = reputation;
       this.sql.exec(
         `INSERT INTO outbox (message_id, recipient_id, recipient_handle, body, price, fee, status, request_hash,
            in_reply_to, hold_state, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, 'pending', ?, ?, 'held', ?, ?)`,
@@ -1114,6 +1213,8 @@ export class Account extends DurableObject<Env> {
       receiveBucket: r.receive_bucket ? JSON.parse(r.receive_bucket as string) : null,
       lastLedgerId: this.sql.exec<{ id: number }>("SELECT COALESCE(MAX(id), 0) AS id FROM ledger").one().id,
       auditHead: loadHead(this.sql, (r.user_id as string | null) ?? this.ctx.id.name ?? ""),
+      reputation: r.reputation ? JSON.parse(r.reputation as string) : null,
+      frozen: r.frozen as string | null,
     };
   }
 
@@ -1121,7 +1222,7 @@ export class Account extends DurableObject<Env> {
     this.sql.exec(
       `UPDATE account SET user_id = ?, handle = ?, balance = ?, held = ?, fees = ?, topups = ?, deposits = ?,
          withdrawals = ?, default_price = ?, first_contact_price = ?, return_discount_bps = ?, settlement = ?,
-         reply_window_hours = ?, send_bucket = ?, receive_bucket = ? WHERE id = 1`,
+         reply_window_hours = ?, send_bucket = ?, receive_bucket = ?, reputation = ?, frozen = ? WHERE id = 1`,
       s.userId || this.ctx.id.name || null,
       s.handle,
       `${s.balance}`,
@@ -1137,6 +1238,8 @@ export class Account extends DurableObject<Env> {
       s.policy.replyWindowHours,
       s.sendBucket ? JSON.stringify(s.sendBucket) : null,
       s.receiveBucket ? JSON.stringify(s.receiveBucket) : null,
+      s.reputation ? JSON.stringify(s.reputation) : null,
+      s.frozen,
     );
   }
 }

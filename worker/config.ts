@@ -2,6 +2,7 @@
 // Secrets are checked once per isolate; a missing one refuses every request
 // with a clear 503 that names the secret (never its value).
 import type { BucketLimit } from "./domain/rate-limit";
+import { type AbuseLimits, abuseLimitsFrom } from "./domain/reputation";
 import { ApiError } from "./http/errors";
 
 export const REQUIRED_SECRETS = ["JWT_SECRET", "ADMIN_TOKEN", "PII_KEY", "OTP_HMAC_KEY"] as const;
@@ -24,8 +25,8 @@ export interface Config {
   receiveRate: BucketLimit;
   /** Hash-chain every ledger entry (AUDIT_CHAIN=off only for the bench's comparison run). */
   auditChain: boolean;
-  /** Sender reputation checks on first contacts (ABUSE_CHECKS=off only for the bench's comparison run). */
-  abuseChecks: boolean;
+  /** Sender reputation thresholds for first contacts; null when ABUSE_CHECKS=off (only for the bench's comparison run). */
+  abuse: AbuseLimits | null;
 }
 
 const cache = new WeakMap<object, Config>();
@@ -78,7 +79,7 @@ export function config(env: Env): Config {
       burst: int(env.RECEIVE_RATE_BURST, 30, "RECEIVE_RATE_BURST"),
     },
     auditChain: e.AUDIT_CHAIN !== "off",
-    abuseChecks: e.ABUSE_CHECKS !== "off",
+    abuse: e.ABUSE_CHECKS === "off" ? null : abuseLimitsFrom(e),
   };
   if (!cfg.isDevelopment && !cfg.appOrigin) {
     throw new ApiError(503, "misconfigured", "APP_ORIGIN must be set outside development.");

@@ -2,10 +2,13 @@
 // which debits the sender's Account itself; then, off the response path, the
 // sender settles its hold. (DESIGN.md §3, docs/architecture.md.)
 import type { SendReceipt } from "../durable-objects/account";
+import { config } from "./config";
 import { type MessageId, messageIdFor } from "./domain/message-id";
 import { ApiError, notFound } from "./http/errors";
 import { failToError } from "./http/outcomes";
 import { requestHash } from "./http/request";
+import { bump } from "./observability/counters";
+import { metric } from "./observability/log";
 import { resolveSendTarget, type SendTarget } from "./recipients";
 
 export interface SendInput {
@@ -64,9 +67,14 @@ async function sendMessage(
       ? await requestHash([target.id, input.body, input.maxPrice, input.inReplyTo])
       : "",
     inReplyTo: input.inReplyTo,
+    abuse: config(env).abuse,
   });
   if (!result.ok) {
     if (result.code === "stale_recipient") return "stale_recipient";
+    if ("reason" in result && result.reason) {
+      bump("abuse_refused");
+      metric(env, { kind: "abuse_refused", label: result.reason, status: result.code === "rate_limited" ? 429 : 403 });
+    }
     throw failToError(result);
   }
   // Settling is idempotent; if this is lost the sender's alarm resolves the hold.

@@ -12,6 +12,8 @@ const MESSAGES: Record<string, [number, string]> = {
   idempotency_in_progress: [409, "A request with this Idempotency-Key is still in progress."],
   message_aborted: [409, "An earlier attempt with this Idempotency-Key was aborted and refunded; use a new key."],
   rate_limited: [429, "Too many requests; slow down."],
+  sender_restricted: [403, "First-contact sends from your account are restricted (see `reason`)."],
+  account_frozen: [403, "This account is frozen: sends and withdrawals are disabled; reading still works."],
 };
 
 export function failToError(fail: AnyFail): ApiError {

@@ -1,4 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
+import { complain } from "../abuse";
 import { ApiError, notFound } from "../http/errors";
 import { Amount, bearerAuth, createRouter, errors, jsonBody, jsonResponse } from "../http/router";
 import { requireUser } from "../middleware/auth";
@@ -189,7 +190,8 @@ export const meRoutes = createRouter()
   })
   .openapi(putBlock, async (c) => {
     const sender = await senderId(c.env, c.req.valid("param").sender, c.var.userId);
-    await c.env.ACCOUNT.getByName(c.var.userId).setBlocked(sender.id, true);
+    const changed = await c.env.ACCOUNT.getByName(c.var.userId).setBlocked(sender.id, true);
+    if (changed) complain(c.env, c.executionCtx, sender.id, c.var.userId, "block");
     return c.body(null, 204);
   })
   .openapi(deleteBlock, async (c) => {

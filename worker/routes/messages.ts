@@ -1,5 +1,6 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
+import { complain } from "../abuse";
 import { MESSAGE_ID_RE, type MessageId } from "../domain/message-id";
 import { ApiError, notFound } from "../http/errors";
 import { cursorOf, IdempotencyHeader, idempotencyKey, PageQuery } from "../http/request";
@@ -142,6 +143,17 @@ const reply = createRoute({
   responses: sendResponses,
 });
 
+const report = createRoute({
+  method: "post",
+  path: "/inbox/{messageId}/report",
+  tags: ["Messages"],
+  summary: "Report as spam: blocks the sender and counts against their reputation",
+  security: bearerAuth,
+  middleware: [requireUser] as const,
+  request: { params: MessageParam },
+  responses: { 204: { description: "Reported; the sender is blocked" }, ...errors(400, 401, 404) },
+});
+
 const outbox = createRoute({
   method: "get",
   path: "/outbox",
@@ -212,6 +224,12 @@ export const messageRoutes = createRouter()
       inReplyTo: messageId as MessageId,
     });
     return answerSent(c, sent);
+  })
+  .openapi(report, async (c) => {
+    const senderId = await c.env.ACCOUNT.getByName(c.var.userId).report(c.req.valid("param").messageId);
+    if (!senderId) throw noSuchMessage();
+    complain(c.env, c.executionCtx, senderId, c.var.userId, "report");
+    return c.body(null, 204);
   })
   .openapi(outbox, async (c) => {
     const { cursor, limit } = c.req.valid("query");

@@ -1,9 +1,10 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { ApiError } from "../http/errors";
-import { bearerAuth, createRouter, errors, jsonResponse } from "../http/router";
+import { ApiError, notFound } from "../http/errors";
+import { bearerAuth, createRouter, errors, jsonBody, jsonResponse } from "../http/router";
 import { requireAdmin } from "../middleware/auth";
 import { buildCheckpoint, inclusion, listCheckpoints } from "../ops/audit";
 import { ledgerSummary } from "../queues/index-consumer";
+import { findUser } from "../users";
 
 const tags = ["Operations"];
 const Hex = z.string().openapi({ example: "9f2c…e1" });
@@ -143,7 +144,85 @@ const checkpoint = createRoute({
   },
 });
 
+const AccountParam = z.object({ userId: z.string().min(1).max(64).openapi({ example: "u_3kT9…" }) });
+const Standing = z
+  .object({
+    userId: z.string(),
+    frozen: z.boolean(),
+    reason: z.string().nullable().openapi({ example: "chargeback investigation #123" }),
+    reputation: z.record(z.string(), z.number()).nullable(),
+  })
+  .openapi("AccountStanding");
+
+const standing = createRoute({
+  method: "get",
+  path: "/accounts/{userId}",
+  tags,
+  summary: "An account's standing: frozen or not, and its sender reputation counters (admin)",
+  security: bearerAuth,
+  middleware: [requireAdmin] as const,
+  request: { params: AccountParam },
+  responses: { 200: jsonResponse(Standing, "Standing"), ...errors(401, 403, 404) },
+});
+
+const FreezeBody = z
+  .object({ reason: z.string().min(1).max(200).openapi({ example: "chargeback investigation #123" }) })
+  .strict();
+
+const freeze = createRoute({
+  method: "post",
+  path: "/accounts/{userId}/freeze",
+  tags,
+  summary: "Freeze an account: sends and withdrawals refused (403 account_frozen), reads allowed (admin)",
+  security: bearerAuth,
+  middleware: [requireAdmin] as const,
+  request: { params: AccountParam, body: jsonBody(FreezeBody) },
+  responses: { 200: jsonResponse(Standing, "Frozen"), ...errors(400, 401, 403, 404) },
+});
+
+const unfreeze = createRoute({
+  method: "post",
+  path: "/accounts/{userId}/unfreeze",
+  tags,
+  summary: "Unfreeze an account (admin)",
+  security: bearerAuth,
+  middleware: [requireAdmin] as const,
+  request: { params: AccountParam, body: jsonBody(FreezeBody) },
+  responses: { 200: jsonResponse(Standing, "Unfrozen"), ...errors(400, 401, 403, 404) },
+});
+
+async function standingOf(env: Env, userId: string) {
+  const s = await env.ACCOUNT.getByName(userId).standing();
+  return {
+    userId,
+    frozen: s.frozen !== null,
+    reason: s.frozen,
+    reputation: s.reputation as unknown as Record<string, number> | null,
+  };
+}
+
+async function knownUser(env: Env, userId: string) {
+  if (!(await findUser(env, userId))) throw notFound("user_not_found", "No such user.");
+}
+
 export const opsRoutes = createRouter()
+  .openapi(standing, async (c) => {
+    const { userId } = c.req.valid("param");
+    await knownUser(c.env, userId);
+    return c.json(await standingOf(c.env, userId), 200);
+  })
+  .openapi(freeze, async (c) => {
+    const { userId } = c.req.valid("param");
+    await knownUser(c.env, userId);
+    await c.env.ACCOUNT.getByName(userId).setFrozen(true, c.req.valid("json").reason);
+    return c.json(await standingOf(c.env, userId), 200);
+  })
+  .openapi(unfreeze, async (c) => {
+    const { userId } = c.req.valid("param");
+    await knownUser(c.env, userId);
+    await c.env.ACCOUNT.getByName(userId).setFrozen(false, c.req.valid("json").reason);
+    return c.json(await standingOf(c.env, userId), 200);
+  })
   .openapi(summary, async (c) => c.json(await ledgerSummary(c.env), 200))
   .openapi(audit, async (c) => {
     const q = c.req.valid("query");
