@@ -181,7 +181,7 @@ describe("audit hash chain", () => {
         leafHash({ accountId: `u_${i}`, seq: i, head: genesis(`u_${i}`) }),
       );
       const root = merkleRoot(leaves);
-      leaves.forEach((l, i) => expect(verifyProof(l, merkleProof(leaves, i), root)).toBe(true));
+      for (const [i, l] of leaves.entries()) expect(verifyProof(l, merkleProof(leaves, i), root)).toBe(true);
       expect(verifyProof(leafHash({ accountId: "u_x", seq: 0, head: "00" }), merkleProof(leaves, 0), root)).toBe(false);
     }
     expect(verifyChain([], genesis("u_1"))).toMatchObject({ verified: true, count: 0 });
