@@ -104,10 +104,16 @@ export const MIGRATIONS: string[] = [
   `ALTER TABLE account ADD COLUMN flushed_ledger_id INTEGER NOT NULL DEFAULT 0;`,
   // v3: new messages reach the index queue straight from the inbox table.
   `ALTER TABLE account ADD COLUMN flushed_inbox_seq INTEGER NOT NULL DEFAULT 0;`,
-  // v4: the audit hash chain (durable-objects/account/audit.ts). Entries written
+  // v4: batches are frozen (numbered, stored) before they are sent, so a resend
+  // is the same batch and the R2 archive holds each exactly once.
+  `
+  ALTER TABLE account ADD COLUMN flush_seq INTEGER NOT NULL DEFAULT 0;
+  CREATE TABLE flush_batches (seq INTEGER PRIMARY KEY, body TEXT NOT NULL);
+  `,
+  // v5: the audit hash chain (durable-objects/account/audit.ts). Entries written
   // before it have no hash; verification reports them as "unhashed".
   `ALTER TABLE ledger ADD COLUMN hash TEXT;`,
-  // v5: abuse controls — sender reputation (JSON, worker/domain/reputation.ts),
+  // v6: abuse controls — sender reputation (JSON, worker/domain/reputation.ts),
   // admin freeze (the reason, or NULL), and who complained (one row per recipient
   // who blocked or reported this sender, so a complaint counts once).
   `ALTER TABLE account ADD COLUMN reputation TEXT;

@@ -13,7 +13,7 @@ const summary = createRoute({
   method: "get",
   path: "/ledger-summary",
   tags,
-  summary: "Money totals summed from the D1 mirror (admin)",
+  summary: "Money totals summed from the per-Account totals in D1 (admin)",
   security: bearerAuth,
   middleware: [requireAdmin] as const,
   responses: {
