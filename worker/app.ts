@@ -10,6 +10,7 @@ import { createRouter } from "./http/router";
 import { observe } from "./middleware/observe";
 import { log } from "./observability/log";
 import { authRoutes } from "./routes/auth";
+import { complianceRoutes } from "./routes/compliance";
 import { devRoutes } from "./routes/dev";
 import { healthRoutes } from "./routes/health";
 import { meRoutes } from "./routes/me";
@@ -34,15 +35,17 @@ app.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", {
 // Request id, one structured access-log line and a metric per request.
 app.use("*", observe);
 
-// Refuse every request while a required secret is missing (config() throws 503).
+// Refuse every request while a required secret is missing (config() throws 503) —
+// except launch readiness (admin only), whose job is to say what is missing.
+const READINESS_PATH = "/v1/compliance/launch-readiness";
 app.use("*", async (c, next) => {
-  config(c.env);
+  if (c.req.path !== READINESS_PATH) config(c.env);
   await next();
 });
 
 app.use("*", async (c, next) =>
   bodyLimit({
-    maxSize: config(c.env).bodyLimitBytes,
+    maxSize: c.req.path === READINESS_PATH ? 0 : config(c.env).bodyLimitBytes,
     onError: () => {
       throw new ApiError(
         413,
@@ -64,7 +67,8 @@ const routes = app
   .route("/v1", recipientRoutes)
   .route("/v1", messageRoutes)
   .route("/v1/payments", paymentRoutes)
-  .route("/v1/ops", opsRoutes);
+  .route("/v1/ops", opsRoutes)
+  .route("/v1/compliance", complianceRoutes);
 
 app.doc31("/openapi.json", {
   openapi: "3.1.0",

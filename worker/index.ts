@@ -5,6 +5,7 @@ import { purgeExpired } from "./maintenance";
 import { flushCounters, purgeOldCounters } from "./observability/counters";
 import { log } from "./observability/log";
 import { buildCheckpoint, checkpointDue } from "./ops/audit";
+import { recordQueueBatch } from "./ops/queue-stats";
 import { consumeIndexBatch, type IndexMessage } from "./queues/index-consumer";
 
 export { Account } from "../durable-objects/account";
@@ -12,7 +13,9 @@ export { RateLimiter } from "../durable-objects/rate-limiter";
 
 export default {
   fetch: app.fetch,
-  async queue(batch, env) {
+  async queue(batch, env, ctx) {
+    // Processed, retried and dead-lettered counts and consumer lag for GET /v1/ops/status.
+    ctx.waitUntil(recordQueueBatch(env, batch.queue, batch.messages));
     if (batch.queue === "index") return consumeIndexBatch(batch as MessageBatch<IndexMessage>, env);
     // deliveries (notification rails) and the dead-letter queues are consumed once those rails exist.
     batch.ackAll();

@@ -38,6 +38,7 @@ async function optionalUserId(header: string | undefined, env: Env): Promise<str
 export const requireAdmin = createMiddleware<AppEnv>(async (c, next) => {
   const match = c.req.header("authorization")?.match(/^Bearer\s+(\S+)$/i);
   if (!match) throw unauthorized("Admin token required.");
+  if (!c.env.ADMIN_TOKEN) throw new ApiError(503, "misconfigured", "Server is missing required secrets: ADMIN_TOKEN.");
   if (!timingSafeEqual(await sha256Hex(match[1]), await sha256Hex(c.env.ADMIN_TOKEN))) {
     if (await verifyAccessToken(c.env, match[1]).catch(() => null)) {
       throw new ApiError(403, "forbidden", "This route needs the admin token, not a user's.");

@@ -4,6 +4,7 @@ import { bearerAuth, createRouter, errors, jsonBody, jsonResponse } from "../htt
 import { requireAdmin } from "../middleware/auth";
 import { buildCheckpoint, inclusion, listCheckpoints } from "../ops/audit";
 import { ledgerSummary } from "../queues/index-consumer";
+import { opsStatus } from "../ops/status";
 import { findUser } from "../users";
 
 const tags = ["Operations"];
@@ -205,7 +206,73 @@ async function knownUser(env: Env, userId: string) {
   if (!(await findUser(env, userId))) throw notFound("user_not_found", "No such user.");
 }
 
+const QueueWindow = z.object({
+  name: z.string(),
+  processed: z.number(),
+  retries: z.number(),
+  deadLetters: z.number(),
+  oldestMessageAgeMs: z.number().openapi({ description: "age of the oldest message consumed in the window" }),
+});
+const Activity = z.object({
+  requests: z.number(),
+  signups: z.number(),
+  messages: z.number(),
+  volume: z.string().openapi({ example: "125000000", description: "price + fee of paid sends, base units" }),
+  fees: z.string(),
+  errors4xx: z.number(),
+  errors5xx: z.number(),
+  errorRate: z.number().openapi({ example: 0.001, description: "5xx per request" }),
+  clientErrorRate: z.number(),
+  abuseRefused: z.number(),
+});
+
+const status = createRoute({
+  method: "get",
+  path: "/status",
+  tags,
+  summary: "Queues, dead letters, indexer lag (chain mode), accounts, messages, volume, error rate, conservation (admin)",
+  security: bearerAuth,
+  middleware: [requireAdmin] as const,
+  responses: {
+    200: jsonResponse(
+      z
+        .object({
+          version: z.string(),
+          mode: z.enum(["simulated", "chain"]),
+          generatedAt: z.string(),
+          queues: z.array(z.object({ name: z.string(), lastHour: QueueWindow, lastDay: QueueWindow })),
+          indexer: z.object({
+            mode: z.enum(["off", "chain"]),
+            checkpointBlock: z.number().nullable().optional(),
+            headBlock: z.number().nullable().optional(),
+            lagBlocks: z.number().nullable().optional(),
+            rpcError: z.string().nullable().optional(),
+          }),
+          accounts: z.object({ total: z.number(), newLastHour: z.number(), newLastDay: z.number(), withTotals: z.number() }),
+          activity: z.object({ lastHour: Activity, lastDay: Activity }),
+          conservation: z.object({
+            topups: z.string(),
+            deposits: z.string(),
+            withdrawals: z.string(),
+            balances: z.string(),
+            held: z.string(),
+            fees: z.string(),
+            accounts: z.number(),
+            conserved: z.boolean(),
+          }),
+          audit: z.object({
+            latestCheckpoint: z.object({ id: z.number(), createdAt: z.string(), accounts: z.number() }).nullable(),
+          }),
+        })
+        .openapi("OpsStatus"),
+      "Status",
+    ),
+    ...errors(401, 403),
+  },
+});
+
 export const opsRoutes = createRouter()
+  .openapi(status, async (c) => c.json(await opsStatus(c.env), 200))
   .openapi(standing, async (c) => {
     const { userId } = c.req.valid("param");
     await knownUser(c.env, userId);
