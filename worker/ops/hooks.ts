@@ -11,7 +11,12 @@
 
 export interface ChainIndexerStatus {
   mode: "chain";
-  indexer: { checkpoint: { blockNumber: number } | null; head: number | null; lagBlocks: number | null; rpcError?: string };
+  indexer: {
+    checkpoint: { blockNumber: number } | null;
+    head: number | null;
+    lagBlocks: number | null;
+    rpcError?: string;
+  };
 }
 
 export async function chainStatus(_env: Env): Promise<ChainIndexerStatus | null> {

@@ -110,7 +110,10 @@ export function rateLimitsCheck(env: Env): Check {
   }
   return over.length
     ? fail("rate_limits", `development values: ${over.join(", ")}`)
-    : pass("rate_limits", `send ${cfg.sendRate.perMinute}/min, receive ${cfg.receiveRate.perMinute}/min, abuse thresholds on`);
+    : pass(
+        "rate_limits",
+        `send ${cfg.sendRate.perMinute}/min, receive ${cfg.receiveRate.perMinute}/min, abuse thresholds on`,
+      );
 }
 
 export function devRoutesCheck(env: Env): Check {
@@ -124,14 +127,18 @@ export function auditCheck(env: Env, newestCheckpointAt: number | null, now: num
   if (!cfg.auditChain) return fail("audit_log", "AUDIT_CHAIN=off: ledger entries are not hash-chained");
   if (!raw(env).AUDIT_SIGNING_KEY) return fail("audit_log", "AUDIT_SIGNING_KEY is not set: no signed checkpoints");
   const interval = checkpointIntervalMinutes(env) * 60_000;
-  if (newestCheckpointAt === null) return warn("audit_log", "no checkpoint signed yet (the Cron makes one every interval)");
-  if (now - newestCheckpointAt > 2 * interval) return warn("audit_log", "the newest checkpoint is older than two intervals");
+  if (newestCheckpointAt === null)
+    return warn("audit_log", "no checkpoint signed yet (the Cron makes one every interval)");
+  if (now - newestCheckpointAt > 2 * interval)
+    return warn("audit_log", "the newest checkpoint is older than two intervals");
   return pass("audit_log", "hash chain on; checkpoints signed");
 }
 
 export function consentCheck(env: Env): Check {
   const v = consentVersion(env);
-  return v ? pass("consent_version", `consent text version ${v}`) : fail("consent_version", "no consent text version set");
+  return v
+    ? pass("consent_version", `consent text version ${v}`)
+    : fail("consent_version", "no consent text version set");
 }
 
 export interface Facts {
@@ -152,7 +159,8 @@ export function migrationsCheck(applied: string[]): Check {
 
 export function dlqCheck(env: Env, deadLettersDay: number): Check {
   const max = Number(raw(env).READINESS_DLQ_MAX ?? "10");
-  if (deadLettersDay >= max) return fail("dead_letters", `${deadLettersDay} dead letters in the last day (threshold ${max})`);
+  if (deadLettersDay >= max)
+    return fail("dead_letters", `${deadLettersDay} dead letters in the last day (threshold ${max})`);
   if (deadLettersDay > 0) return warn("dead_letters", `${deadLettersDay} dead letters in the last day`);
   return pass("dead_letters", "no dead letters in the last day");
 }
@@ -164,7 +172,9 @@ export function indexerLagCheck(env: Env, chain: Facts["chain"]): Check {
   const max = Number(raw(env).READINESS_INDEXER_LAG_BLOCKS ?? "50");
   const lag = chain.indexer.lagBlocks;
   if (lag === null) return fail("indexer_lag", "lag unknown");
-  return lag > max ? fail("indexer_lag", `${lag} blocks behind (threshold ${max})`) : pass("indexer_lag", `${lag} blocks behind`);
+  return lag > max
+    ? fail("indexer_lag", `${lag} blocks behind (threshold ${max})`)
+    : pass("indexer_lag", `${lag} blocks behind`);
 }
 
 export function chainContractsCheck(env: Env, vault: Facts["vault"]): Check {
@@ -179,7 +189,8 @@ export function chainContractsCheck(env: Env, vault: Facts["vault"]): Check {
 async function readVault(env: Env): Promise<Facts["vault"]> {
   const e = raw(env);
   if (config(env).ledgerMode !== "chain") return null;
-  if (!e.VAULT_ADDRESS || !e.TOKEN_ADDRESS || !e.CHAIN_RPC_URL) return { configured: false, paused: null, feeRecipient: null };
+  if (!e.VAULT_ADDRESS || !e.TOKEN_ADDRESS || !e.CHAIN_RPC_URL)
+    return { configured: false, paused: null, feeRecipient: null };
   try {
     const [{ createPublicClient, http }, { vaultAbi }] = await Promise.all([import("viem"), import("../chain/abis")]);
     const client = createPublicClient({ transport: http(e.CHAIN_RPC_URL) });
@@ -200,7 +211,9 @@ export async function gatherFacts(env: Env, now = Date.now()): Promise<Facts> {
       .all<{ name: string }>()
       .then((r) => r.results.map((x) => x.name))
       .catch(() => [] as string[]),
-    env.DB.prepare("SELECT COALESCE(SUM(value), 0) AS n FROM ops_counters WHERE metric LIKE 'dead_letters:%' AND bucket >= ?")
+    env.DB.prepare(
+      "SELECT COALESCE(SUM(value), 0) AS n FROM ops_counters WHERE metric LIKE 'dead_letters:%' AND bucket >= ?",
+    )
       .bind(Math.floor((now - 86_400_000) / BUCKET_MS))
       .first<{ n: number }>()
       .then((r) => r?.n ?? 0)

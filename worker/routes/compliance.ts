@@ -34,4 +34,6 @@ const readiness = createRoute({
   },
 });
 
-export const complianceRoutes = createRouter().openapi(readiness, async (c) => c.json(await launchReadiness(c.env), 200));
+export const complianceRoutes = createRouter().openapi(readiness, async (c) =>
+  c.json(await launchReadiness(c.env), 200),
+);

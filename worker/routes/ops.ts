@@ -3,8 +3,9 @@ import { ApiError, notFound } from "../http/errors";
 import { bearerAuth, createRouter, errors, jsonBody, jsonResponse } from "../http/router";
 import { requireAdmin } from "../middleware/auth";
 import { buildCheckpoint, inclusion, listCheckpoints } from "../ops/audit";
-import { ledgerSummary } from "../queues/index-consumer";
+import { resealPii } from "../ops/pii-rotation";
 import { opsStatus } from "../ops/status";
+import { ledgerSummary } from "../queues/index-consumer";
 import { findUser } from "../users";
 
 const tags = ["Operations"];
@@ -230,7 +231,8 @@ const status = createRoute({
   method: "get",
   path: "/status",
   tags,
-  summary: "Queues, dead letters, indexer lag (chain mode), accounts, messages, volume, error rate, conservation (admin)",
+  summary:
+    "Queues, dead letters, indexer lag (chain mode), accounts, messages, volume, error rate, conservation (admin)",
   security: bearerAuth,
   middleware: [requireAdmin] as const,
   responses: {
@@ -248,7 +250,12 @@ const status = createRoute({
             lagBlocks: z.number().nullable().optional(),
             rpcError: z.string().nullable().optional(),
           }),
-          accounts: z.object({ total: z.number(), newLastHour: z.number(), newLastDay: z.number(), withTotals: z.number() }),
+          accounts: z.object({
+            total: z.number(),
+            newLastHour: z.number(),
+            newLastDay: z.number(),
+            withTotals: z.number(),
+          }),
           activity: z.object({ lastHour: Activity, lastDay: Activity }),
           conservation: z.object({
             topups: z.string(),
@@ -271,7 +278,32 @@ const status = createRoute({
   },
 });
 
+const reseal = createRoute({
+  method: "post",
+  path: "/pii/reseal",
+  tags,
+  summary: "After a PII_KEY rotation: re-encrypt up to `limit` rows under the current key version (admin; resumable)",
+  security: bearerAuth,
+  middleware: [requireAdmin] as const,
+  request: {
+    body: jsonBody(z.object({ limit: z.number().int().min(1).max(500).default(100) }).strict()),
+  },
+  responses: {
+    200: jsonResponse(
+      z.object({
+        keyVersion: z.number().openapi({ example: 2 }),
+        resealed: z.number().openapi({ example: 100 }),
+        remaining: z.number().openapi({ example: 0 }),
+        done: z.boolean(),
+      }),
+      "Progress",
+    ),
+    ...errors(400, 401, 403, 503),
+  },
+});
+
 export const opsRoutes = createRouter()
+  .openapi(reseal, async (c) => c.json(await resealPii(c.env, c.req.valid("json").limit), 200))
   .openapi(status, async (c) => c.json(await opsStatus(c.env), 200))
   .openapi(standing, async (c) => {
     const { userId } = c.req.valid("param");
