@@ -28,12 +28,12 @@ export async function run(args, ctx) {
   const chainId = Number(flag(args, "--chain-id") ?? process.env.CHAIN_ID ?? tomlVar("CHAIN_ID"));
   if (!rpc || !vault)
     throw new Error("need the chain RPC URL and vault address (--rpc, --vault or CHAIN_RPC_URL, VAULT_ADDRESS)");
-  const { createPublicClient, getAddress, http } = await import("viem");
-  const block = await createPublicClient({ transport: http(rpc) }).getBlock({ blockNumber: BigInt(from - 1) });
   const tables = ctx.d1("SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'chain_checkpoints'");
   if (tables.length === 0) {
     throw new Error("this database has no chain_checkpoints table: the chain indexer is not in this build");
   }
+  const { createPublicClient, getAddress, http } = await import("viem");
+  const block = await createPublicClient({ transport: http(rpc) }).getBlock({ blockNumber: BigInt(from - 1) });
   const id = `${chainId}:${getAddress(vault)}`;
   ctx.d1(
     `INSERT INTO chain_checkpoints (id, block_number, block_hash, block_time, updated_at)

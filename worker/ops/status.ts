@@ -2,7 +2,7 @@
 // locally as well as deployed — D1 rollups (ops_counters), the per-Account
 // totals, the audit checkpoints, and the chain indexer's status (chain mode).
 import { config } from "../config";
-import { countersSince } from "../observability/counters";
+import { countersSince, flushCounters } from "../observability/counters";
 import { ledgerSummary } from "../queues/index-consumer";
 import { VERSION } from "../version";
 import { chainStatus } from "./hooks";
@@ -29,6 +29,8 @@ async function activity(env: Env, since: number) {
 }
 
 export async function opsStatus(env: Env, now = Date.now()) {
+  // This isolate's counts first (locally there is one isolate, so status is exact).
+  await flushCounters(env);
   const [lastHour, lastDay, queuesHour, queuesDay, users, conservation, checkpoint, chain] = await Promise.all([
     activity(env, now - HOUR),
     activity(env, now - 24 * HOUR),
