@@ -67,6 +67,7 @@ try {
   const res = await page.goto(`${base}/docs`, { waitUntil: "load" });
   if (!res?.headers()["content-security-policy"]) problems.push("no CSP header on /docs");
   await page.getByText("Liveness").first().waitFor({ timeout: 30_000 });
+  // biome-ignore lint/performance/useDomNodeTextContent: what the reader sees is what counts here.
   const text = await page.locator("body").innerText();
   for (const expected of ["Paid Inbox API", "Operations", "Launch readiness", "Liveness"]) {
     if (!text.includes(expected)) problems.push(`missing on the page: ${expected}`);
