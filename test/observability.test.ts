@@ -1,7 +1,7 @@
 // Structured logs, request ids, hashed user ids, and the log-capture check itself.
 import { env, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { hashUserId } from "../worker/observability/log";
+import { hashUserId, metric } from "../worker/observability/log";
 import { api, signUp } from "./helpers";
 import { capturedLines, findLeaks } from "./log-capture";
 
@@ -64,5 +64,30 @@ describe("structured request logs", () => {
     ];
     const leaks = findLeaks([...planted, '{"msg":"request","status":200}'], ["my very secret message"]);
     expect(leaks.map(([what]) => what)).toEqual(["email", "phone", "jwt", "bearer", "sensitive value"]);
+  });
+});
+
+describe("Analytics Engine metrics", () => {
+  it("the METRICS binding exists in the workerd test pool and accepts data points", () => {
+    expect(typeof env.METRICS.writeDataPoint).toBe("function");
+    expect(() => metric(env, { kind: "send", label: "delivered", amount: 1_025_000n, fee: 25_000n })).not.toThrow();
+  });
+
+  it("writes one data point per event in the documented shape (docs/observability.md)", () => {
+    const points: AnalyticsEngineDataPoint[] = [];
+    const dataset = { writeDataPoint: (p: AnalyticsEngineDataPoint) => points.push(p) } as AnalyticsEngineDataset;
+    metric({ METRICS: dataset }, { kind: "send", label: "delivered", amount: 1_025_000n, fee: 25_000n });
+    metric({ METRICS: dataset }, { kind: "request", label: "POST /v1/messages", status: 201, latencyMs: 12 });
+    expect(points).toEqual([
+      { indexes: ["send"], blobs: ["send", "delivered"], doubles: [0, 0, 1_025_000, 25_000, 1] },
+      { indexes: ["request"], blobs: ["request", "POST /v1/messages"], doubles: [201, 12, 0, 0, 1] },
+    ]);
+    // A failing dataset never breaks the request.
+    const broken = {
+      writeDataPoint: () => {
+        throw new Error("down");
+      },
+    } as unknown as AnalyticsEngineDataset;
+    expect(() => metric({ METRICS: broken }, { kind: "refund" })).not.toThrow();
   });
 });
