@@ -1,11 +1,12 @@
 #!/usr/bin/env node
 // `npm run bench:ops`: the cost of the audit hash chain and the abuse checks on
-// the send path, measured in one run. The same send load (BENCH_CONNECTIONS
-// connections for BENCH_SECONDS) runs against a disposable `wrangler dev` with
-// the checks ON (the default) and one with them OFF (AUDIT_CHAIN=off,
-// ABUSE_CHECKS=off), alternating ON/OFF for BENCH_ROUNDS rounds so drift on a
-// shared machine hits both alike. Each round also measures GET /health on the
-// same server, so each configuration has the bench's usual sends/health ratio.
+// the send path, measured in one run. Two disposable `wrangler dev` servers run
+// side by side — checks ON (the default) on BENCH_PORT and OFF (AUDIT_CHAIN=off,
+// ABUSE_CHECKS=off) on BENCH_PORT_B — and the same send load (BENCH_CONNECTIONS
+// connections) alternates between them in short slices (BENCH_CYCLES ×
+// BENCH_SLICE_SECONDS each, order swapped every cycle), so whatever else the
+// machine is doing hits both alike. GET /health is sliced the same way, giving
+// each configuration the bench's usual sends/health ratio.
 // Last line: ON / OFF (target ≥ 0.95).
 import { execFileSync, spawn } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
@@ -15,13 +16,14 @@ import autocannon from "autocannon";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 
 const PORT = process.env.BENCH_PORT ?? "8790";
-const BASE = `http://127.0.0.1:${PORT}`;
-const DURATION = Number(process.env.BENCH_SECONDS ?? 10);
+const PORT_B = process.env.BENCH_PORT_B ?? String(Number(PORT) + 1);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 20);
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
+const CYCLES = Number(process.env.BENCH_CYCLES ?? 6);
+const SLICE = Number(process.env.BENCH_SLICE_SECONDS ?? 4);
 const SENDERS = 40;
 const RECIPIENTS = 10;
 const wrangler = "node_modules/.bin/wrangler";
+let BASE = "";
 
 async function call(method, path, { token, body } = {}) {
   const res = await fetch(`${BASE}${path}`, {
@@ -37,19 +39,20 @@ async function call(method, path, { token, body } = {}) {
   return text ? JSON.parse(text) : null;
 }
 
-const up = () =>
-  fetch(`${BASE}/health`)
+const up = (base) =>
+  fetch(`${base}/health`)
     .then((r) => r.ok)
     .catch(() => false);
 
-async function startServer(vars) {
+async function startServer(port, vars) {
+  const base = `http://127.0.0.1:${port}`;
   const state = mkdtempSync(join(existsSync("/dev/shm") ? "/dev/shm" : tmpdir(), "paid-inbox-bench-ops-"));
   execFileSync(wrangler, ["d1", "migrations", "apply", "DB", "--local", "--persist-to", state], { stdio: "ignore" });
-  const args = ["dev", "--ip", "127.0.0.1", "--port", PORT, "--persist-to", state];
+  const args = ["dev", "--ip", "127.0.0.1", "--port", port, "--persist-to", state];
   for (const [k, v] of Object.entries(vars)) args.push("--var", `${k}:${v}`);
   const child = spawn(wrangler, args, { stdio: "ignore", detached: true });
-  for (let i = 0; i < 120 && !(await up()); i++) await new Promise((r) => setTimeout(r, 500));
-  if (!(await up())) throw new Error("the bench server did not come up");
+  for (let i = 0; i < 120 && !(await up(base)); i++) await new Promise((r) => setTimeout(r, 500));
+  if (!(await up(base))) throw new Error(`the bench server on ${port} did not come up`);
   return () => {
     try {
       process.kill(-child.pid, "SIGTERM");
@@ -78,7 +81,7 @@ async function user(prefix, price) {
   return { token: s.accessToken, handle };
 }
 
-const load = (requests, duration = DURATION) => autocannon({ url: BASE, connections: CONNECTIONS, duration, requests });
+const load = (base, requests, duration) => autocannon({ url: base, connections: CONNECTIONS, duration, requests });
 
 function sends(senders, recipients) {
   return [
@@ -98,51 +101,56 @@ function sends(senders, recipients) {
   ];
 }
 
-async function round(label, vars) {
-  const stop = await startServer(vars);
-  try {
-    const senders = [];
-    for (let i = 0; i < SENDERS; i++) senders.push(await user("bo", null));
-    const recipients = [];
-    for (let i = 0; i < RECIPIENTS; i++) recipients.push(await user("bor", "1000"));
-    await load(sends(senders, recipients), 3); // warm-up: every Account loaded, first contacts made
-    await load([{ method: "GET", path: "/health" }], 2);
-    const health = await load([{ method: "GET", path: "/health" }]);
-    const send = await load(sends(senders, recipients));
-    const r = {
-      config: label,
-      "health/s": Math.round(health["2xx"] / health.duration),
-      "sends/s": Math.round(send["2xx"] / send.duration),
-      "send p50 ms": send.latency.p50,
-      "send p99 ms": send.latency.p99,
-      non2xx: send.non2xx + send.errors,
-    };
-    r["sends/health"] = (r["sends/s"] / r["health/s"]).toFixed(3);
-    console.log(JSON.stringify(r));
-    return r;
-  } finally {
-    stop();
-  }
+/** A server with funded senders and recipients, warmed up (every Account loaded, first contacts made). */
+async function prepare(label, port, vars) {
+  const stop = await startServer(port, vars);
+  BASE = `http://127.0.0.1:${port}`;
+  const senders = [];
+  for (let i = 0; i < SENDERS; i++) senders.push(await user("bo", null));
+  const recipients = [];
+  for (let i = 0; i < RECIPIENTS; i++) recipients.push(await user("bor", "1000"));
+  await load(BASE, sends(senders, recipients), 3);
+  await load(BASE, [{ method: "GET", path: "/health" }], 2);
+  return { label, base: BASE, stop, send: sends(senders, recipients), ok: 0, secs: 0, health: 0, hsecs: 0, lat: [] };
 }
 
 if (!existsSync("frontend/dist/index.html")) {
   execFileSync("node_modules/.bin/vite", ["build", "--config", "frontend/vite.config.ts", "--logLevel", "warn"]);
 }
 if (!existsSync(".dev.vars")) (await import("./dev-vars.mjs")).ensureDevVars();
-const rows = [];
-for (let i = 0; i < ROUNDS; i++) {
-  rows.push(await round("checks ON", {}));
-  rows.push(await round("checks OFF", { AUDIT_CHAIN: "off", ABUSE_CHECKS: "off" }));
+const on = await prepare("checks ON", PORT, {});
+let off;
+try {
+  off = await prepare("checks OFF", PORT_B, { AUDIT_CHAIN: "off", ABUSE_CHECKS: "off" });
+  for (let c = 0; c < CYCLES; c++) {
+    for (const s of c % 2 === 0 ? [on, off] : [off, on]) {
+      const r = await load(s.base, s.send, SLICE);
+      s.ok += r["2xx"];
+      s.secs += r.duration;
+      s.lat.push(r.latency.p99);
+      const h = await load(s.base, [{ method: "GET", path: "/health" }], Math.max(1, SLICE / 2));
+      s.health += h["2xx"];
+      s.hsecs += h.duration;
+    }
+  }
+} finally {
+  on.stop();
+  off?.stop();
 }
-console.table(rows);
-const mean = (label, key) => {
-  const xs = rows.filter((r) => r.config === label).map((r) => Number(r[key]));
-  return xs.reduce((a, b) => a + b, 0) / xs.length;
-};
-const on = mean("checks ON", "sends/s");
-const off = mean("checks OFF", "sends/s");
-const onRatio = mean("checks ON", "sends/health");
-const offRatio = mean("checks OFF", "sends/health");
-console.log(`bench ratio (sends/health): checks ON ${onRatio.toFixed(3)}, checks OFF ${offRatio.toFixed(3)}`);
-console.log(`sends/s: checks ON ${on.toFixed(0)}, checks OFF ${off.toFixed(0)} (mean of ${ROUNDS} rounds each)`);
-console.log(`ratio ON/OFF (sends/health): ${(onRatio / offRatio).toFixed(3)}  (target ≥ 0.95)`);
+const row = (s) => ({
+  config: s.label,
+  "sends/s": Math.round(s.ok / s.secs),
+  "health/s": Math.round(s.health / s.hsecs),
+  "sends/health": (s.ok / s.secs / (s.health / s.hsecs)).toFixed(3),
+  "worst slice p99 ms": Math.max(...s.lat),
+});
+const [a, b] = [row(on), row(off)];
+console.table([a, b]);
+console.log(`bench ratio (sends/health): checks ON ${a["sends/health"]}, checks OFF ${b["sends/health"]}`);
+console.log(
+  `sends/s: checks ON ${a["sends/s"]}, checks OFF ${b["sends/s"]} (${CYCLES} interleaved slices of ${SLICE} s each)`,
+);
+console.log(`ratio ON/OFF (sends/s): ${(a["sends/s"] / b["sends/s"]).toFixed(3)}`);
+console.log(
+  `ratio ON/OFF (sends/health): ${(Number(a["sends/health"]) / Number(b["sends/health"])).toFixed(3)}  (target ≥ 0.95)`,
+);
