@@ -10,6 +10,8 @@ import { config } from "../worker/config";
 import { entryHash } from "../worker/domain/audit-chain";
 import type { MessageId } from "../worker/domain/message-id";
 import {
+  type Charge,
+  FREE_REPLY,
   type PricingJson,
   type PricingPolicy,
   pricingToJson,
@@ -17,7 +19,7 @@ import {
   quote,
   type SenderRelation,
 } from "../worker/domain/pricing";
-import { type Bucket, type BucketLimit, take } from "../worker/domain/rate-limit";
+import { type Bucket, type BucketLimit, check, spend, take } from "../worker/domain/rate-limit";
 import {
   type AbuseLimits,
   type AbuseReason,
@@ -28,6 +30,7 @@ import {
   withFailedPayment,
 } from "../worker/domain/reputation";
 import { type AuditPage, auditPage, loadHead, type ModerationKind } from "./account/audit";
+import { freeReplyOpen, sentTo } from "./account/escrow";
 import { hasUnflushed, OutboxFlush, recordStatusChange, type TotalsRecord } from "./account/outbox-flush";
 import { migrate } from "./account-schema";
 
@@ -99,6 +102,8 @@ export interface SendRequest {
   maxPrice: string | null;
   requestHash: string;
   inReplyTo: MessageId | null;
+  /** The Worker believes this is the first reply to an escrowed message (free; see account/escrow.ts). */
+  freeReply: boolean;
   /** Sender reputation thresholds for first contacts (from the Worker's config); null: checks off. */
   abuse: AbuseLimits | null;
 }
@@ -121,6 +126,7 @@ export type ReceiveResult =
   | Fail<"idempotency_in_progress">
   | Fail<"message_aborted">
   | Fail<"stale_recipient">
+  | Fail<"free_reply_unavailable">
   | Fail<"rate_limited", { retryAfterSeconds: number; reason?: AbuseReason }>
   | Fail<"sender_restricted", { reason: AbuseReason }>
   | Fail<"account_frozen">;
@@ -134,12 +140,15 @@ export interface DebitRequest {
   body: string;
   requestHash: string;
   inReplyTo: MessageId | null;
+  /** Free first reply to an escrow this (sending) Account holds; checked here, where the escrow is. */
+  freeReply: boolean;
   abuse: AbuseLimits | null;
 }
 
 export type DebitResult =
   | { ok: true; senderHandle: string | null }
   | Fail<"insufficient_balance", { required: string; balance: string }>
+  | Fail<"free_reply_unavailable">
   | Fail<"idempotency_conflict">
   | Fail<"message_aborted">
   | Fail<"rate_limited", { retryAfterSeconds: number; reason?: AbuseReason }>
@@ -215,6 +224,8 @@ export class Account extends DurableObject<Env> {
   private alarmAt: number | null = null;
   /** Test-only fault injection; empty in production. */
   readonly faults = new Set<Fault>();
+  /** Test-only: rate limits to use instead of the configured ones (e.g. production values). */
+  rateLimitOverride: { send: BucketLimit; receive: BucketLimit } | null = null;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -456,7 +467,8 @@ export class Account extends DurableObject<Env> {
     return this.commit((tx) => {
       tx.s.withdrawals += a;
       tx.entry("withdraw", a, { balance: -a }, to ? `${withdrawalId}:${to}` : withdrawalId);
-      return this.remember(key, requestHash, 200, { balance: `${tx.s.balance}`, withdrawalId, status: "completed" });
+      // The simulated ledger pays nothing out; the status says so.
+      return this.remember(key, requestHash, 200, { balance: `${tx.s.balance}`, withdrawalId, status: "simulated" });
     });
   }
 
@@ -477,17 +489,24 @@ export class Account extends DurableObject<Env> {
     if (req.expectHandle !== null && req.expectHandle !== this.s.handle) return { ok: false, code: "stale_recipient" };
     if (this.inFlight.has(req.messageId)) return { ok: false, code: "idempotency_in_progress" };
     if (known.tombstoned) return { ok: false, code: "message_aborted" };
-    if (known.blocked) return { ok: false, code: "sender_blocked" };
-    const cfg = config(this.env);
-    const q = quote(this.s.policy, known.relation, cfg.feeBps);
-    if (req.maxPrice !== null && q.price > BigInt(req.maxPrice)) {
-      return { ok: false, code: "price_above_max", price: `${q.price}` };
+    // The first reply to our escrowed message is free and not ours to refuse
+    // (account/escrow.ts); the replier's Account confirms the claim in debit().
+    const free = req.freeReply && req.inReplyTo !== null && sentTo(this.sql, req.inReplyTo, req.senderId);
+    let q: Charge = FREE_REPLY;
+    if (!free) {
+      if (known.blocked) return { ok: false, code: "sender_blocked" };
+      q = quote(this.s.policy, known.relation, config(this.env).feeBps);
+      if (req.maxPrice !== null && q.price > BigInt(req.maxPrice)) {
+        return { ok: false, code: "price_above_max", price: `${q.price}` };
+      }
+      // Capacity is checked now but spent only once the sender has paid, so
+      // failed attempts (a broke sender, say) never use it up.
+      const full = check(this.s.receiveBucket, this.limits().receive, Date.now());
+      if (!full.ok) return { ok: false, code: "rate_limited", retryAfterSeconds: full.retryAfterSeconds };
     }
-    const limited = this.takeToken("receiveBucket", cfg.receiveRate);
-    if (limited) return limited;
 
     const userId = this.userId();
-    const escrow = this.s.policy.settlement === "on_reply";
+    const escrow = this.s.policy.settlement === "on_reply" && !free;
     const replyWindowMs = this.s.policy.replyWindowHours * 3_600_000;
 
     // While we await the sender, other requests to this Account run. inFlight
@@ -504,6 +523,7 @@ export class Account extends DurableObject<Env> {
         body: req.body,
         requestHash: req.requestHash,
         inReplyTo: req.inReplyTo,
+        freeReply: free,
         abuse: req.abuse,
       });
       if (this.faults.has("receive:crash_after_debit")) {
@@ -521,6 +541,7 @@ export class Account extends DurableObject<Env> {
     }
 
     const now = Date.now();
+    if (!free) this.s.receiveBucket = spend(this.s.receiveBucket, this.limits().receive, now);
     const status = escrow ? "escrowed" : "delivered";
     // If this commit throws, the sender's hold is resolved by its alarm (we answer
     // "aborted"), so inFlight must not outlive it.
@@ -555,7 +576,7 @@ export class Account extends DurableObject<Env> {
   /** The recipient's half of a send, in one transaction: the message, the money, the contact. */
   private commitReceived(
     req: SendRequest,
-    q: Quote,
+    q: Charge,
     senderHandle: string | null,
     status: "delivered" | "escrowed",
     escrowUntil: number | null,
@@ -596,7 +617,6 @@ export class Account extends DurableObject<Env> {
   /** Called by the recipient's Account on the sender's: hold price + fee. Idempotent on messageId. */
   async debit(d: DebitRequest): Promise<DebitResult> {
     if (this.faults.has("debit:throw_before_hold")) throw new Error("fault: debit:throw_before_hold");
-    if (this.s.frozen !== null) return { ok: false, code: "account_frozen" };
     // One query: this message's hold if any, and whether we have written to the recipient before.
     const found = this.sql
       .exec(
@@ -615,18 +635,28 @@ export class Account extends DurableObject<Env> {
       if (existing.hold_state === "released") return { ok: false, code: "message_aborted" };
       return { ok: true, senderHandle: this.s.handle };
     }
+    if (this.s.frozen !== null) return { ok: false, code: "account_frozen" };
     const price = BigInt(d.price);
     const fee = BigInt(d.fee);
     const total = price + fee;
     const now = Date.now();
+    if (d.freeReply && (total !== 0n || !d.inReplyTo || !freeReplyOpen(this.sql, d.inReplyTo, d.recipientId, now))) {
+      return { ok: false, code: "free_reply_unavailable" }; // the Worker sends it as an ordinary reply
+    }
+    // Every attempt counts against the sender, paid or not (so a broke sender
+    // hammering a recipient is limited here, not at the recipient's capacity).
+    // A free reply is exempt: there is one per escrowed message, each paid for.
+    const limited = d.freeReply ? null : this.takeToken("sendBucket", this.limits().send);
+    if (limited) return limited;
     if (total > this.s.balance) {
       // A failed payment counts against the sender's reputation (persisted with the next commit).
       if (d.abuse) this.s.reputation = withFailedPayment(this.reputation(now), now);
       return { ok: false, code: "insufficient_balance", required: `${total}`, balance: `${this.s.balance}` };
     }
-    // Abuse controls apply to first contacts only: nobody is slowed writing to someone they wrote to before.
+    // Abuse controls apply to first contacts only (never to a free reply): nobody is
+    // slowed writing to someone they wrote to before. Decided before any money moves.
     let reputation = this.s.reputation;
-    if (d.abuse && found.sent !== 1) {
+    if (d.abuse && !d.freeReply && found.sent !== 1) {
       const a = admitFirstContact(this.reputation(now), d.abuse, now);
       if (!a.ok) {
         this.s.reputation = a.reputation;
@@ -636,8 +666,6 @@ export class Account extends DurableObject<Env> {
       }
       reputation = a.reputation;
     }
-    const limited = this.takeToken("sendBucket", config(this.env).sendRate);
-    if (limited) return limited;
     this.commit((tx) => {
       tx.s.reputation = reputation;
       this.sql.exec(
@@ -931,6 +959,11 @@ export class Account extends DurableObject<Env> {
       recipientHasSent: r.sent === 1,
     };
     return { seen: r.seen === 1, tombstoned: r.tomb === 1, blocked: r.blocked === 1, relation };
+  }
+
+  private limits(): { send: BucketLimit; receive: BucketLimit } {
+    const cfg = config(this.env);
+    return this.rateLimitOverride ?? { send: cfg.sendRate, receive: cfg.receiveRate };
   }
 
   /** Takes a rate-limit token (persisted with the next commit), or says how long to wait. */

@@ -7,6 +7,7 @@ import { config } from "./config";
 import { docsPage } from "./http/docs";
 import { ApiError } from "./http/errors";
 import { createRouter } from "./http/router";
+import { securityHeaders } from "./http/security-headers";
 import { observe } from "./middleware/observe";
 import { log } from "./observability/log";
 import { authRoutes } from "./routes/auth";
@@ -31,6 +32,9 @@ app.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", {
   scheme: "bearer",
   bearerFormat: "JWT",
 });
+
+// First, so every answer (errors and 404s included) carries them.
+app.use("*", securityHeaders);
 
 // Request id, one structured access-log line and a metric per request.
 app.use("*", observe);

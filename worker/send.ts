@@ -17,6 +17,8 @@ export interface SendInput {
   maxPrice: string | null;
   idempotencyKey: string | null;
   inReplyTo: MessageId | null;
+  /** Try it as the free first reply to an escrowed message (see durable-objects/account/escrow.ts). */
+  freeReply?: boolean;
 }
 
 export interface Sent {
@@ -68,9 +70,12 @@ async function sendMessage(
       : "",
     inReplyTo: input.inReplyTo,
     abuse: config(env).abuse,
+    freeReply: input.freeReply ?? false,
   });
   if (!result.ok) {
     if (result.code === "stale_recipient") return "stale_recipient";
+    // Someone else's reply claimed the escrow first, or the window just closed: an ordinary reply.
+    if (result.code === "free_reply_unavailable") return sendMessage(env, ctx, target, { ...input, freeReply: false });
     if ("reason" in result && result.reason) {
       bump("abuse_refused");
       metric(env, { kind: "abuse_refused", label: result.reason, status: result.code === "rate_limited" ? 429 : 403 });

@@ -16,7 +16,8 @@ const MESSAGES: Record<string, [number, string]> = {
   account_frozen: [403, "This account is frozen: sends and withdrawals are disabled; reading still works."],
 };
 
-export function failToError(fail: AnyFail): ApiError {
+/** `messages` rewords codes for a route (e.g. a withdrawal has no price + fee). */
+export function failToError(fail: AnyFail, messages: Record<string, string> = {}): ApiError {
   const {
     ok: _ok,
     code,
@@ -25,7 +26,8 @@ export function failToError(fail: AnyFail): ApiError {
   } = fail as AnyFail & {
     retryAfterSeconds?: number;
   } & Record<string, unknown>;
-  const [status, message] = MESSAGES[code] ?? [409, code];
+  const [status, fallback] = MESSAGES[code] ?? [409, code];
+  const message = messages[code] ?? fallback;
   const headers: Record<string, string> = retryAfterSeconds ? { "Retry-After": String(retryAfterSeconds) } : {};
   return new ApiError(status as 402, code, message, details, headers);
 }
