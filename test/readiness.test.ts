@@ -37,6 +37,8 @@ const PRODUCTION: Record<string, string> = {
   OTP_HMAC_KEY: "Wn5tK8pR2mX9vL3qC7bY1hJ4fG6dS0aZ",
   AUDIT_SIGNING_KEY: "Pq9sL3vX7mR1tK5wN2pC8bY4jF0gD6sAzQe2Wn5tK8o=",
   CONSENT_VERSION: "2026-11-01",
+  // A staging deployment on the simulated ledger (chain mode is checked from its facts below).
+  ALLOW_SIMULATED_LEDGER: "true",
 };
 
 async function readiness(overrides: Record<string, string>) {
@@ -50,12 +52,12 @@ async function readiness(overrides: Record<string, string>) {
 const check = (body: Awaited<ReturnType<typeof readiness>>, name: string) => body.checks.find((c) => c.name === name);
 
 describe("launch readiness", () => {
-  it("a complete production configuration passes every check except the not-yet-signed checkpoint (warn)", async () => {
+  it("a complete production configuration passes every check (warns: staging ledger, no checkpoint yet)", async () => {
     const body = await readiness({});
     const notPass = body.checks.filter((c) => c.status !== "pass");
-    // The only acceptable non-pass: no checkpoint signed yet (or an old one).
+    // The only acceptable non-pass: no checkpoint signed yet, and the simulated (staging) ledger.
     expect(
-      notPass.every((c) => c.name === "audit_log" && c.status === "warn"),
+      notPass.every((c) => ["audit_log", "ledger_mode"].includes(c.name) && c.status === "warn"),
       JSON.stringify(notPass),
     ).toBe(true);
     expect(body.ready).toBe(true);
@@ -66,6 +68,7 @@ describe("launch readiness", () => {
       "otp_provider",
       "rate_limits",
       "dev_routes",
+      "ledger_mode",
       "chain_contracts",
       "dead_letters",
       "indexer_lag",
@@ -99,6 +102,12 @@ describe("launch readiness", () => {
     ],
     ["abuse checks off", { ABUSE_CHECKS: "off" }, "rate_limits", /ABUSE_CHECKS/],
     ["development environment", { ENVIRONMENT: "development" }, "dev_routes", /development routes/],
+    [
+      "a simulated ledger without the staging flag",
+      { ALLOW_SIMULATED_LEDGER: "" },
+      "ledger_mode",
+      /without ALLOW_SIMULATED_LEDGER/,
+    ],
     ["chain mode without a vault", { LEDGER_MODE: "chain", VAULT_ADDRESS: "" }, "chain_contracts", /not set/],
     ["no consent version", { CONSENT_VERSION: "" }, "consent_version", /no consent/],
     ["the audit chain off", { AUDIT_CHAIN: "off" }, "audit_log", /AUDIT_CHAIN=off/],

@@ -116,6 +116,15 @@ export function rateLimitsCheck(env: Env): Check {
       );
 }
 
+export function ledgerModeCheck(env: Env): Check {
+  const e = raw(env);
+  if (e.LEDGER_MODE === "chain") return pass("ledger_mode", "chain: custody in the vault");
+  if (e.ENVIRONMENT === "development") return fail("ledger_mode", "simulated ledger (development)");
+  if (e.ALLOW_SIMULATED_LEDGER === "true")
+    return warn("ledger_mode", "simulated ledger allowed (staging): not real money");
+  return fail("ledger_mode", "simulated ledger outside development without ALLOW_SIMULATED_LEDGER");
+}
+
 export function devRoutesCheck(env: Env): Check {
   return raw(env).ENVIRONMENT === "production"
     ? pass("dev_routes", "ENVIRONMENT=production: /v1/dev/* and the faucet are off")
@@ -245,6 +254,7 @@ export async function launchReadiness(env: Env, now = Date.now()) {
     guarded("otp_provider", () => otpProviderCheck(env)),
     guarded("rate_limits", () => rateLimitsCheck(env)),
     guarded("dev_routes", () => devRoutesCheck(env)),
+    guarded("ledger_mode", () => ledgerModeCheck(env)),
     guarded("chain_contracts", () => chainContractsCheck(env, facts.vault)),
     guarded("dead_letters", () => dlqCheck(env, facts.deadLettersDay)),
     guarded("indexer_lag", () => indexerLagCheck(env, facts.chain)),
