@@ -32,6 +32,7 @@ import {
 import { type AuditPage, auditPage, loadHead, type ModerationKind } from "./account/audit";
 import { freeReplyOpen, sentTo } from "./account/escrow";
 import { hasUnflushed, OutboxFlush, recordStatusChange, type TotalsRecord } from "./account/outbox-flush";
+import { readSenderLists, type SenderLists } from "./account/sender-lists";
 import { migrate } from "./account-schema";
 
 /** A hold not settled after this long makes the sender ask the recipient. */
@@ -358,6 +359,10 @@ export class Account extends DurableObject<Env> {
 
   async removeAllowlist(userId: string): Promise<void> {
     this.sql.exec("DELETE FROM allowlist WHERE user_id = ?", userId);
+  }
+
+  async senderLists(): Promise<SenderLists> {
+    return readSenderLists(this.sql);
   }
 
   /** Blocks or unblocks a sender; true if that changed anything. */

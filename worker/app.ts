@@ -11,6 +11,7 @@ import { securityHeaders } from "./http/security-headers";
 import { observe } from "./middleware/observe";
 import { log } from "./observability/log";
 import { authRoutes } from "./routes/auth";
+import { codeSignInRoutes } from "./routes/code-sign-in";
 import { complianceRoutes } from "./routes/compliance";
 import { devRoutes } from "./routes/dev";
 import { healthRoutes } from "./routes/health";
@@ -21,9 +22,11 @@ import { opsRoutes } from "./routes/ops";
 import { passkeyRoutes } from "./routes/passkeys";
 import { paymentRoutes } from "./routes/payments";
 import { recipientRoutes } from "./routes/recipients";
+import { signInMethodRoutes } from "./routes/sign-in-methods";
 import { verifyRoutes } from "./routes/verify";
 
 import { VERSION } from "./version";
+import { serveWeb } from "./web";
 
 const app = createRouter();
 
@@ -65,9 +68,11 @@ const routes = app
   .route("/v1/auth", authRoutes)
   .route("/v1/auth/passkey", passkeyRoutes)
   .route("/v1/auth/oauth", oauthRoutes)
+  .route("/v1/auth/code", codeSignInRoutes)
   .route("/v1/verify", verifyRoutes)
   .route("/v1/dev", devRoutes)
   .route("/v1/me", meRoutes)
+  .route("/v1/me", signInMethodRoutes)
   .route("/v1", recipientRoutes)
   .route("/v1", messageRoutes)
   .route("/v1/payments", paymentRoutes)
@@ -85,6 +90,9 @@ app.doc31("/openapi.json", {
 
 // Scalar's reference over /openapi.json, bundle served locally, under a CSP (worker/http/docs.ts).
 app.get("/docs", docsPage);
+
+// The web UI (after every API route): pages, assets and the 404 view.
+app.get("*", serveWeb);
 
 app.notFound((c) => c.json({ error: "not_found", message: `No route for ${c.req.method} ${c.req.path}.` }, 404));
 

@@ -4,6 +4,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import type { AuthenticationResponseJSON, RegistrationResponseJSON } from "@simplewebauthn/server";
 import { recordSignup } from "../abuse";
+import { deliverSession } from "../auth/cookie-session";
 import { issueSession } from "../auth/sessions";
 import { ApiError, unauthorized } from "../http/errors";
 import { bearerAuth, createRouter, errors, jsonBody, jsonResponse } from "../http/router";
@@ -135,12 +136,15 @@ export const passkeyRoutes = createRouter()
     const outcome = await verifyRegistration(c.env, relyingParty(c.env, c.req.url), body, c.var.userId ?? null);
     if (!outcome.ok) refuse(outcome.reason);
     if (outcome.created) await recordSignup(c.env, outcome.userId, c.req);
-    return c.json({ ...(await session(c.env, outcome.userId)), credentialId: outcome.credentialId }, 200);
+    return c.json(
+      deliverSession(c, { ...(await session(c.env, outcome.userId)), credentialId: outcome.credentialId }),
+      200,
+    );
   })
   .openapi(loginOptionsRoute, async (c) => c.json(await loginOptions(c.env, relyingParty(c.env, c.req.url)), 200))
   .openapi(loginVerifyRoute, async (c) => {
     const body = c.req.valid("json") as unknown as AuthenticationResponseJSON;
     const outcome = await verifyLogin(c.env, relyingParty(c.env, c.req.url), body);
     if (!outcome.ok) refuse(outcome.reason);
-    return c.json(await session(c.env, outcome.userId), 200);
+    return c.json(deliverSession(c, await session(c.env, outcome.userId)), 200);
   });
