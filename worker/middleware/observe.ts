@@ -16,8 +16,9 @@ export const observe = createMiddleware<AppEnv>(async (c, next) => {
     await next();
   } finally {
     const status = c.res.status;
-    // The last matched route is the handler's pattern; only catch-all middleware matched → unmatched.
-    const last = routePath(c, -1);
+    // The route whose handler ran last (c.req.routeIndex): the handler's pattern. Catch-alls
+    // (middleware only, or the web UI's GET *) are reported as unmatched.
+    const last = routePath(c);
     const route = last === "/*" || last === "*" || last === "" ? "(unmatched)" : last;
     const latencyMs = Date.now() - started;
     const userId = c.get("userId");
