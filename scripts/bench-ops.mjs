@@ -51,7 +51,8 @@ async function startServer(port, vars) {
   const args = ["dev", "--ip", "127.0.0.1", "--port", port, "--persist-to", state];
   for (const [k, v] of Object.entries(vars)) args.push("--var", `${k}:${v}`);
   const child = spawn(wrangler, args, { stdio: "ignore", detached: true });
-  for (let i = 0; i < 120 && !(await up(base)); i++) await new Promise((r) => setTimeout(r, 500));
+  // Up to 3 minutes: wrangler dev starts slowly on a loaded machine.
+  for (let i = 0; i < 360 && !(await up(base)); i++) await new Promise((r) => setTimeout(r, 500));
   if (!(await up(base))) throw new Error(`the bench server on ${port} did not come up`);
   return () => {
     try {
