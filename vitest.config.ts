@@ -1,5 +1,6 @@
 // Worker tests run inside workerd through @cloudflare/vitest-pool-workers, with
 // the real bindings from wrangler.toml (D1, Durable Objects, Queues).
+import { appendFileSync, mkdirSync, rmSync } from "node:fs";
 import path from "node:path";
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-pool-workers";
 import { defineConfig } from "vitest/config";
@@ -13,9 +14,17 @@ export const TEST_SECRETS = {
   OTP_HMAC_KEY: "test-otp-hmac-key-0123456789abcdef",
   // anvil's default account #9 (a public test key); relayer tests run on their own anvil.
   RELAYER_PRIVATE_KEY: "0x2a871d0798f97d79848a013d4936a73bf4cc922c825d33c1cf7073dff6d409c6",
+  // Ed25519 seed that signs audit checkpoints (32 bytes, base64).
+  AUDIT_SIGNING_KEY: "dGVzdC1hdWRpdC1zaWduaW5nLWtleS0wMTIzNDU2Nzg=",
 };
 
+// Every console line of the suite (Worker, Durable Objects, tests) lands in this
+// file; scripts/log-scan.mjs (a step of npm test) searches it for PII and tokens.
+const LOG_FILE = path.join(import.meta.dirname, ".test-results", "worker-logs.txt");
+
 export default defineConfig(async () => {
+  mkdirSync(path.dirname(LOG_FILE), { recursive: true });
+  rmSync(LOG_FILE, { force: true });
   const migrations = await readD1Migrations(path.join(import.meta.dirname, "migrations"));
   return {
     plugins: [
@@ -33,9 +42,14 @@ export default defineConfig(async () => {
     ],
     test: {
       include: ["test/**/*.test.ts", "durable-objects/**/*.test.ts"],
-      setupFiles: ["./test/apply-migrations.ts"],
+      setupFiles: ["./test/apply-migrations.ts", "./test/log-capture.ts"],
       globalSetup: ["./test/fakes/global-setup.mjs"],
       testTimeout: 20_000,
+      onConsoleLog(log) {
+        appendFileSync(LOG_FILE, `${log.replace(/\n+$/, "")}\n`);
+        // Access-log lines are in the file; keep the terminal readable.
+        if (log.startsWith('{"level":"info","msg":"request"')) return false;
+      },
     },
   };
 });
