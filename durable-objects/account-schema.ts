@@ -110,6 +110,8 @@ export const MIGRATIONS: string[] = [
   ALTER TABLE account ADD COLUMN flush_seq INTEGER NOT NULL DEFAULT 0;
   CREATE TABLE flush_batches (seq INTEGER PRIMARY KEY, body TEXT NOT NULL);
   `,
+  // v5: recipients whose allowlist has this user (quotes are worked out on the sender's side).
+  `CREATE TABLE allowed_by (user_id TEXT PRIMARY KEY, discount_bps INTEGER NOT NULL);`,
 ];
 
 export function migrate(sql: SqlStorage): void {

@@ -11,6 +11,7 @@ import type { MessageId } from "../worker/domain/message-id";
 import {
   type PricingJson,
   type PricingPolicy,
+  pricingFromJson,
   pricingToJson,
   type Quote,
   quote,
@@ -18,6 +19,7 @@ import {
 } from "../worker/domain/pricing";
 import { type Bucket, type BucketLimit, take } from "../worker/domain/rate-limit";
 import { hasUnflushed, OutboxFlush, recordStatusChange, type TotalsRecord } from "./account/outbox-flush";
+import { relationAsSender, setAllowedBy } from "./account/sender-quote";
 import { migrate } from "./account-schema";
 
 /** A hold not settled after this long makes the sender ask the recipient. */
@@ -178,6 +180,8 @@ export class Account extends DurableObject<Env> {
   private readonly pendingSettles = new Map<string, string>();
   private settleTimer: ReturnType<typeof setTimeout> | null = null;
   private alarmAt: number | null = null;
+  /** Last pricing version handed out (milliseconds, strictly increasing while this instance lives). */
+  private pricingVersion = 0;
   /** Test-only fault injection; empty in production. */
   readonly faults = new Set<Fault>();
 
@@ -225,6 +229,15 @@ export class Account extends DurableObject<Env> {
       ? quote(this.s.policy, this.lookupSender(senderId, null).relation, config(this.env).feeBps)
       : null;
     return { pricing: pricingToJson(this.s.policy), quote: q };
+  }
+
+  /** What this user would pay `recipientId` (given their published pricing), from this side. */
+  async quoteAsSender(recipientId: string, pricing: PricingJson): Promise<Quote> {
+    return quote(pricingFromJson(pricing), relationAsSender(this.sql, recipientId), config(this.env).feeBps);
+  }
+
+  async setAllowedBy(recipientId: string, discountBps: number | null): Promise<void> {
+    setAllowedBy(this.sql, recipientId, discountBps);
   }
 
   async inbox(cursor: number | null, limit: number): Promise<Page<InboxMessage>> {
@@ -288,17 +301,13 @@ export class Account extends DurableObject<Env> {
     });
   }
 
-  async setPricing(p: PricingJson): Promise<PricingJson> {
+  /** Sets the pricing; `version` orders the public copy the Worker publishes (worker/profile-cache.ts). */
+  async setPricing(p: PricingJson): Promise<{ pricing: PricingJson; version: number }> {
     this.commit((tx) => {
-      tx.s.policy = {
-        defaultPrice: BigInt(p.defaultPrice),
-        firstContactPrice: BigInt(p.firstContactPrice),
-        returnDiscountBps: p.returnDiscountBps,
-        settlement: p.settlement,
-        replyWindowHours: p.replyWindowHours,
-      };
+      tx.s.policy = pricingFromJson(p);
     });
-    return pricingToJson(this.s.policy);
+    this.pricingVersion = Math.max(Date.now(), this.pricingVersion + 1);
+    return { pricing: pricingToJson(this.s.policy), version: this.pricingVersion };
   }
 
   async setAllowlist(userId: string, discountBps: number): Promise<void> {

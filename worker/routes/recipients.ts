@@ -6,7 +6,7 @@ import { notFound } from "../http/errors";
 import { createRouter, errors, jsonResponse } from "../http/router";
 import { limitAnonymousLookups } from "../identity/rate-limit";
 import { optionalUser } from "../middleware/auth";
-import { findRecipient } from "../recipients";
+import { publicProfile } from "../profile-cache";
 import { PricingSchema } from "./me";
 
 const tag = ["Discovery"];
@@ -62,19 +62,18 @@ const search = createRoute({
 export const recipientRoutes = createRouter()
   .openapi(getRecipient, async (c) => {
     const { selector } = c.req.valid("param");
-    const user = await findRecipient(c.env, selector);
-    if (!user) throw notFound("recipient_not_found", "No such recipient.");
-    const senderId = c.get("userId") ?? null;
-    const { pricing, quote } = await c.env.ACCOUNT.getByName(user.id).quoteFor(
-      senderId && senderId !== user.id ? senderId : null,
-    );
+    // Cache → D1 copy: a page view never reaches the recipient's Account.
+    const profile = await publicProfile(c.env, selector);
+    if (!profile) throw notFound("recipient_not_found", "No such recipient.");
+    const viewerId = c.get("userId") ?? null;
+    // A signed-in viewer's quote comes from the viewer's own Account.
+    const quote =
+      viewerId && viewerId !== profile.id
+        ? await c.env.ACCOUNT.getByName(viewerId).quoteAsSender(profile.id, profile.pricing)
+        : null;
     return c.json(
       {
-        id: user.id,
-        handle: user.handle,
-        displayName: user.displayName,
-        verified: { email: user.emailVerified, phone: user.phoneVerified },
-        pricing,
+        ...profile,
         ...(quote
           ? { quote: { price: `${quote.price}`, fee: `${quote.fee}`, total: `${quote.total}`, reason: quote.reason } }
           : {}),
