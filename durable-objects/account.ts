@@ -18,6 +18,7 @@ import {
   type SenderRelation,
 } from "../worker/domain/pricing";
 import { type Bucket, type BucketLimit, take } from "../worker/domain/rate-limit";
+import { archivedRow, archivedSeq, CHUNK_ROWS, commitChunk, inboxPage, nextChunk } from "./account/inbox-archive";
 import { hasUnflushed, OutboxFlush, recordStatusChange, type TotalsRecord } from "./account/outbox-flush";
 import { relationAsSender, setAllowedBy } from "./account/sender-quote";
 import { migrate } from "./account-schema";
@@ -28,6 +29,8 @@ export const HOLD_RESOLVE_AFTER_MS = 30_000;
 const RETRY_MS = 5_000;
 /** 11 rows × 9 columns stays under the 100 bound parameters a statement may have. */
 const LEDGER_ROWS_PER_INSERT = 11;
+/** Least time between two retention checks of an Account whose oldest message cannot move yet. */
+const ARCHIVE_CHECK_MS = 3_600_000;
 /** Longest a settle waits in memory for another commit to ride along with. */
 const SETTLE_DELAY_MS = 250;
 
@@ -180,6 +183,8 @@ export class Account extends DurableObject<Env> {
   private readonly pendingSettles = new Map<string, string>();
   private settleTimer: ReturnType<typeof setTimeout> | null = null;
   private alarmAt: number | null = null;
+  /** A retention sweep is running (account/inbox-archive.ts). */
+  private archiving = false;
   /** Last pricing version handed out (milliseconds, strictly increasing while this instance lives). */
   private pricingVersion = 0;
   /** Test-only fault injection; empty in production. */
@@ -240,16 +245,27 @@ export class Account extends DurableObject<Env> {
     setAllowedBy(this.sql, recipientId, discountBps);
   }
 
+  /** Newest first; past the retention window the rows come from the R2 archive (account/inbox-archive.ts). */
   async inbox(cursor: number | null, limit: number): Promise<Page<InboxMessage>> {
-    const rows = this.sql
-      .exec("SELECT * FROM inbox WHERE seq < ? ORDER BY seq DESC LIMIT ?", cursor ?? Number.MAX_SAFE_INTEGER, limit + 1)
-      .toArray();
+    const rows = await inboxPage(this.sql, this.env.ARCHIVE, cursor ?? Number.MAX_SAFE_INTEGER, limit);
     return page(rows, limit, "seq", toInboxMessage);
   }
 
   async inboxMessage(messageId: string): Promise<InboxMessage | null> {
-    const row = this.sql.exec("SELECT * FROM inbox WHERE message_id = ?", messageId).toArray()[0];
+    const row = await this.inboxRow(messageId);
     return row ? toInboxMessage(row) : null;
+  }
+
+  /** A received message, live or archived. */
+  private async inboxRow(messageId: string): Promise<Row | null> {
+    const live = this.sql.exec("SELECT * FROM inbox WHERE message_id = ?", messageId).toArray()[0];
+    if (live) return live;
+    const seq = archivedSeq(this.sql, messageId);
+    if (seq === null) return null;
+    const row = await archivedRow(this.sql, this.env.ARCHIVE, seq);
+    // Never treat a message we know we received as unknown (a retry would be delivered twice).
+    if (!row) throw new Error(`archived message ${seq} is missing from the archive`);
+    return row;
   }
 
   async markRead(messageId: string): Promise<boolean> {
@@ -259,7 +275,8 @@ export class Account extends DurableObject<Env> {
       now,
       messageId,
     );
-    return r.toArray().length === 1;
+    // An archived message is old and immutable where it is; it counts as found.
+    return r.toArray().length === 1 || archivedSeq(this.sql, messageId) !== null;
   }
 
   async outbox(cursor: number | null, limit: number): Promise<Page<OutboxMessage>> {
@@ -362,9 +379,8 @@ export class Account extends DurableObject<Env> {
   /** Called by the Worker on the recipient's Account. */
   async receive(req: SendRequest): Promise<ReceiveResult> {
     const known = this.lookupSender(req.senderId, req.messageId);
-    const existing = known.seen
-      ? this.sql.exec("SELECT * FROM inbox WHERE message_id = ?", req.messageId).toArray()[0]
-      : undefined;
+    // (A replay of an archived message awaits R2 here; it only reads and answers.)
+    const existing = known.seen ? await this.inboxRow(req.messageId) : null;
     if (existing) {
       if (existing.request_hash !== req.requestHash || existing.sender_id !== req.senderId) {
         return { ok: false, code: "idempotency_conflict" };
@@ -600,6 +616,7 @@ export class Account extends DurableObject<Env> {
     const row = this.sql.exec("SELECT escrow_state FROM inbox WHERE message_id = ?", messageId).toArray()[0];
     // The status the send answered with; later escrow outcomes reach the sender by escrowOutcome().
     if (row) return { state: "delivered", status: row.escrow_state ? "escrowed" : "delivered" };
+    if (archivedSeq(this.sql, messageId) !== null) return { state: "delivered", status: "delivered" };
     this.sql.exec("INSERT OR IGNORE INTO tombstones (message_id, created_at) VALUES (?, ?)", messageId, Date.now());
     return { state: "aborted" };
   }
@@ -631,7 +648,34 @@ export class Account extends DurableObject<Env> {
     this.expireEscrows(now);
     await this.sendEscrowOutcomes();
     await this.flush();
+    await this.archiveOldMessages();
     this.scheduleNextAlarm(Date.now());
+  }
+
+  /** Moves settled inbox rows past the retention window to R2, a chunk at a time. */
+  async archiveOldMessages(): Promise<number> {
+    const retention = config(this.env).inboxRetentionMs;
+    if (!retention || this.archiving) return 0;
+    this.archiving = true;
+    let moved = 0;
+    try {
+      for (;;) {
+        const chunk = nextChunk(this.sql, this.userId(), Date.now() - retention);
+        if (!chunk) break;
+        // Other requests run during this await; a row read meanwhile stays live (commitChunk).
+        await this.env.ARCHIVE.put(chunk.key, JSON.stringify(chunk.rows), {
+          httpMetadata: { contentType: "application/json" },
+        });
+        const n = commitChunk(this.sql, chunk);
+        moved += n;
+        if (n === 0 || chunk.rows.length < CHUNK_ROWS) break;
+      }
+    } catch (err) {
+      console.warn(`inbox archive failed, will retry: ${(err as Error).message}`);
+    } finally {
+      this.archiving = false;
+    }
+    return moved;
   }
 
   private async resolveStaleHolds(now: number): Promise<void> {
@@ -746,6 +790,10 @@ export class Account extends DurableObject<Env> {
       .toArray().length;
     const pendingEvents = hasUnflushed(this.sql);
     if (pendingNotices || pendingEvents) next.push(now + RETRY_MS);
+    // The oldest live message reaching the retention window (checked at most hourly).
+    const retention = config(this.env).inboxRetentionMs;
+    const oldest = this.sql.exec<{ t: number }>("SELECT created_at AS t FROM inbox ORDER BY seq LIMIT 1").toArray()[0];
+    if (retention && oldest) next.push(Math.max(oldest.t + retention, now + ARCHIVE_CHECK_MS));
     if (next.length) this.ensureAlarm(Math.min(...next));
   }
 
@@ -794,7 +842,8 @@ export class Account extends DurableObject<Env> {
         sent: number | null;
         allow: number | null;
       }>(
-        `SELECT (SELECT 1 FROM inbox WHERE message_id = ?1) AS seen,
+        `SELECT COALESCE((SELECT 1 FROM inbox WHERE message_id = ?1),
+                         (SELECT 1 FROM archived_ids WHERE message_id = ?1)) AS seen,
                 (SELECT 1 FROM tombstones WHERE message_id = ?1) AS tomb,
                 (SELECT 1 FROM blocklist WHERE user_id = ?2) AS blocked,
                 (SELECT received FROM contacts WHERE user_id = ?2) AS received,

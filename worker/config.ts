@@ -22,6 +22,8 @@ export interface Config {
   sendRate: BucketLimit;
   /** Paid messages accepted per recipient Account (token bucket). */
   receiveRate: BucketLimit;
+  /** Inbox messages older than this move from the Account to the R2 archive (0: never). */
+  inboxRetentionMs: number;
 }
 
 const cache = new WeakMap<object, Config>();
@@ -72,6 +74,7 @@ export function config(env: Env): Config {
       perMinute: int(env.RECEIVE_RATE_PER_MINUTE, 120, "RECEIVE_RATE_PER_MINUTE"),
       burst: int(env.RECEIVE_RATE_BURST, 30, "RECEIVE_RATE_BURST"),
     },
+    inboxRetentionMs: int(env.INBOX_RETENTION_DAYS, 90, "INBOX_RETENTION_DAYS") * 86_400_000,
   };
   if (!cfg.isDevelopment && !cfg.appOrigin) {
     throw new ApiError(503, "misconfigured", "APP_ORIGIN must be set outside development.");
