@@ -49,7 +49,7 @@ it("an inbox scrolled past the retention window returns archived messages in ord
   const before = await allPages(bob, 50);
   expect(before).toHaveLength(260);
 
-  // The oldest 230 messages are 100 days old (the window is INBOX_RETENTION_DAYS = 90).
+  // The oldest 230 messages are 100 days old (the window is INBOX_RETENTION_DAYS = 30).
   const stub = env.ACCOUNT.getByName(bob.user.id);
   await runInDurableObject(stub, (_a: Account, state) => {
     state.storage.sql.exec("UPDATE inbox SET created_at = created_at - ? WHERE seq <= 230", 100 * DAY);

@@ -74,7 +74,7 @@ export function config(env: Env): Config {
       perMinute: int(env.RECEIVE_RATE_PER_MINUTE, 120, "RECEIVE_RATE_PER_MINUTE"),
       burst: int(env.RECEIVE_RATE_BURST, 30, "RECEIVE_RATE_BURST"),
     },
-    inboxRetentionMs: int(env.INBOX_RETENTION_DAYS, 90, "INBOX_RETENTION_DAYS") * 86_400_000,
+    inboxRetentionMs: int(env.INBOX_RETENTION_DAYS, 30, "INBOX_RETENTION_DAYS") * 86_400_000,
   };
   if (!cfg.isDevelopment && !cfg.appOrigin) {
     throw new ApiError(503, "misconfigured", "APP_ORIGIN must be set outside development.");
