@@ -75,7 +75,7 @@ it("an inbox scrolled past the retention window returns archived messages in ord
   // A retried send of an archived message is recognised: replayed, charged once.
   const spent = await totals(alice);
   const again = await send(alice, bob, "old 3", {}, "ret-3");
-  expect(again.status).toBe(200);
+  expect(again.status).toBe(201); // replays answer like the first time, marked Idempotent-Replayed
   expect(again.headers.get("idempotent-replayed")).toBe("true");
   expect(again.body.messageId).toBe(ids[3]);
   expect((await send(alice, bob, "different", {}, "ret-3")).status).toBe(409);

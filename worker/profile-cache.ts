@@ -22,6 +22,7 @@ export interface PublicProfile {
   id: string;
   handle: string | null;
   displayName: string | null;
+  bio: string | null;
   verified: { email: boolean; phone: boolean };
   pricing: PricingJson;
 }
@@ -31,10 +32,9 @@ export const PROFILE_CACHE_SECONDS = 30;
 
 const cacheUrl = (key: string) => `https://profile-cache.paid-inbox.invalid/v1/${encodeURIComponent(key)}`;
 
-/** Cache keys of a selector: a handle (lowercased, without @) or a user id; phone numbers are never cached. */
-function cacheKey(selector: string): string | null {
+/** Cache key of a selector: a handle (lowercased, without @) or a user id. */
+function cacheKey(selector: string): string {
   const s = selector.trim();
-  if (s.startsWith("+")) return null;
   if (s.startsWith("u_")) return s;
   return `@${s.replace(/^@/, "").toLowerCase()}`;
 }
@@ -45,11 +45,10 @@ const loading = new Map<string, Promise<PublicProfile | null>>();
 export async function publicProfile(env: Env, selector: string): Promise<PublicProfile | null> {
   const key = cacheKey(selector);
   const cache = await openCache();
-  if (key && cache) {
+  if (cache) {
     const hit = await cache.match(cacheUrl(key));
     if (hit) return hit.json<PublicProfile>();
   }
-  if (!key) return load(env, selector, null, cache);
   let p = loading.get(key);
   if (!p) {
     p = load(env, selector, key, cache).finally(() => loading.delete(key));
@@ -58,17 +57,11 @@ export async function publicProfile(env: Env, selector: string): Promise<PublicP
   return p;
 }
 
-async function load(env: Env, selector: string, key: string | null, cache: Cache | null) {
+async function load(env: Env, selector: string, key: string, cache: Cache | null) {
   const user = await findRecipient(env, selector);
   if (!user) return null;
-  const profile: PublicProfile = {
-    id: user.id,
-    handle: user.handle,
-    displayName: user.displayName,
-    verified: { email: user.emailVerified, phone: user.phoneVerified },
-    pricing: await pricingCopy(env, user),
-  };
-  if (key && cache) {
+  const profile = await profileOf(env, user);
+  if (cache) {
     await cache.put(
       cacheUrl(key),
       new Response(JSON.stringify(profile), {
@@ -77,6 +70,18 @@ async function load(env: Env, selector: string, key: string | null, cache: Cache
     );
   }
   return profile;
+}
+
+/** A user's public profile from their D1 row (uncached; phone lookups use this directly). */
+export async function profileOf(env: Env, user: UserRow): Promise<PublicProfile> {
+  return {
+    id: user.id,
+    handle: user.handle,
+    displayName: user.displayName,
+    bio: user.bio,
+    verified: { email: user.emailVerified, phone: user.phoneVerified },
+    pricing: await pricingCopy(env, user),
+  };
 }
 
 /** The D1 copy of the price; a user whose row has none yet is asked once, and the copy kept. */
