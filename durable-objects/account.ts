@@ -23,6 +23,7 @@ import { type Bucket, type BucketLimit, check, spend, take } from "../worker/dom
 import { freeReplyOpen, sentTo } from "./account/escrow";
 import { archivedRow, archivedSeq, CHUNK_ROWS, commitChunk, inboxPage, nextChunk } from "./account/inbox-archive";
 import { hasUnflushed, OutboxFlush, recordStatusChange, type TotalsRecord } from "./account/outbox-flush";
+import { readSenderLists, type SenderLists } from "./account/sender-lists";
 import { relationAsSender, setAllowedBy } from "./account/sender-quote";
 import { migrate } from "./account-schema";
 
@@ -349,6 +350,10 @@ export class Account extends DurableObject<Env> {
 
   async removeAllowlist(userId: string): Promise<void> {
     this.sql.exec("DELETE FROM allowlist WHERE user_id = ?", userId);
+  }
+
+  async senderLists(): Promise<SenderLists> {
+    return readSenderLists(this.sql);
   }
 
   async setBlocked(userId: string, blocked: boolean): Promise<void> {

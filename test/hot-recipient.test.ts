@@ -9,6 +9,10 @@ import app from "../worker/app";
 import { ORIGIN } from "./helpers";
 import { funded, send, setPricing, totals, type User } from "./send-helpers";
 
+const INDEX_HTML =
+  '<!doctype html><html><head><title>Paid Inbox</title><meta name="description" content="" />' +
+  '<meta property="og:title" content="Paid Inbox" /></head><body></body></html>';
+
 /** The app with an Account binding that records each call made to `watchedId`'s Account. */
 function countingApp(watchedId: string) {
   const calls: string[] = [];
@@ -37,17 +41,34 @@ function countingApp(watchedId: string) {
       return typeof v === "function" ? v.bind(target) : v;
     },
   });
-  const wrapped = Object.assign(Object.create(null), env, { ACCOUNT }) as Env;
-  async function view(path: string, init: { token?: string; ip?: string } = {}) {
+  // Static assets are not served in the pool: a stand-in index.html for the /@handle page.
+  const ASSETS = {
+    fetch: async (req: Request | URL | string) =>
+      new URL(req instanceof Request ? req.url : req).pathname === "/"
+        ? new Response(INDEX_HTML, { headers: { "content-type": "text/html" } })
+        : new Response("not found", { status: 404 }),
+  };
+  const wrapped = Object.assign(Object.create(null), env, { ACCOUNT, ASSETS }) as Env;
+  async function request(path: string, init: { token?: string; ip?: string; html?: boolean }) {
     const headers: Record<string, string> = {};
     if (init.token) headers.authorization = `Bearer ${init.token}`;
     if (init.ip) headers["cf-connecting-ip"] = init.ip;
+    if (init.html) headers.accept = "text/html";
     const ctx = createExecutionContext();
     const res = await app.fetch(new Request(`${ORIGIN}${path}`, { headers }), wrapped, ctx);
     await waitOnExecutionContext(ctx);
+    return res;
+  }
+  async function view(path: string, init: { token?: string; ip?: string } = {}) {
+    const res = await request(path, init);
     return { status: res.status, body: (await res.json()) as Record<string, any> };
   }
-  return { calls, view };
+  /** The server-rendered /@handle page (title and Open Graph tags for link previews). */
+  async function page(handle: string, init: { token?: string; ip?: string } = {}) {
+    const res = await request(`/@${handle}`, { ...init, html: true });
+    return { status: res.status, html: await res.text() };
+  }
+  return { calls, view, page };
 }
 
 async function pageViews(
@@ -71,20 +92,37 @@ async function pageViews(
 }
 
 describe("a viral /@handle", () => {
-  it("1,000 page views make no call to the recipient's Account", { timeout: 120_000 }, async () => {
+  it("1,000 profile lookups and 1,000 /@handle pages make no call to the recipient's Account", {
+    timeout: 120_000,
+  }, async () => {
     const star = await funded("0", "star");
     await setPricing(star, { defaultPrice: "3000000", firstContactPrice: "7000000" });
     const viewers = await Promise.all([1, 2, 3, 4, 5].map(() => funded("100000000", "fan")));
     // One fan has written before: their quote is the default price, not first contact.
     expect((await send(viewers[0], star)).status).toBe(201);
 
-    const { calls, view } = countingApp(star.user.id);
+    const { calls, view, page } = countingApp(star.user.id);
     await pageViews(view, `/v1/recipients/@${star.handle}`, viewers, 1000, (r, viewer) => {
       expect(r.status).toBe(200);
       expect(r.body).toMatchObject({ id: star.user.id, handle: star.handle, pricing: { defaultPrice: "3000000" } });
       if (!viewer) expect(r.body.quote).toBeUndefined();
       else expect(r.body.quote.price).toBe(viewer === viewers[0] ? "3000000" : "7000000");
     });
+    expect(calls).toEqual([]);
+
+    // The server-rendered page itself (link previews) reads the same cached profile.
+    for (let i = 0; i < 1000; i += 50) {
+      const pages = await Promise.all(
+        Array.from({ length: 50 }, (_, j) => page(star.handle, { ip: `203.0.113.${(i + j) % 20}` })),
+      );
+      for (const p of pages) {
+        expect(p.status).toBe(200);
+        expect(p.html).toContain(
+          `<meta property="og:title" content="Message @${star.handle} (@${star.handle}) · Paid Inbox"`,
+        );
+      }
+    }
+    expect((await page("nobody_here_at_all")).status).toBe(404);
     expect(calls).toEqual([]);
   });
 
