@@ -2,6 +2,8 @@
 // blockConcurrencyWhile. Versions are tracked in a table (PRAGMA user_version is
 // not available to Durable Objects). Append migrations; never edit old ones.
 // Amounts are TEXT decimal strings, read into bigint.
+import { CHAIN_MIGRATION } from "./account/chain";
+
 export const MIGRATIONS: string[] = [
   `
   CREATE TABLE account (
@@ -110,9 +112,11 @@ export const MIGRATIONS: string[] = [
   ALTER TABLE account ADD COLUMN flush_seq INTEGER NOT NULL DEFAULT 0;
   CREATE TABLE flush_batches (seq INTEGER PRIMARY KEY, body TEXT NOT NULL);
   `,
-  // v5: recipients whose allowlist has this user (quotes are worked out on the sender's side).
+  // v5: chain mode (pending payments, vault nonce, applied vault events); see account/chain.ts.
+  CHAIN_MIGRATION,
+  // v6: recipients whose allowlist has this user (quotes are worked out on the sender's side).
   `CREATE TABLE allowed_by (user_id TEXT PRIMARY KEY, discount_bps INTEGER NOT NULL);`,
-  // v6: inbox retention — chunks of old messages in R2, and which chunk holds each archived message.
+  // v7: inbox retention — chunks of old messages in R2, and which chunk holds each archived message.
   `
   CREATE TABLE inbox_archive (
     id INTEGER PRIMARY KEY,

@@ -20,6 +20,26 @@ import {
   type SenderRelation,
 } from "../worker/domain/pricing";
 import { type Bucket, type BucketLimit, check, spend, take } from "../worker/domain/rate-limit";
+import {
+  applyChainEvent,
+  type ChainApplied,
+  type ChainEvent,
+  type ChainFail,
+  type ChainPayment,
+  checkChainDebit,
+  failureNoticed,
+  failureNotices,
+  holdChainPayment,
+  intentView,
+  markAccepted,
+  markJobsSent,
+  nextDeadline,
+  openJobs,
+  pastDeadline,
+  releaseChainHold,
+  signatureValid,
+  unsentJobs,
+} from "./account/chain";
 import { freeReplyOpen, sentTo } from "./account/escrow";
 import { archivedRow, archivedSeq, CHUNK_ROWS, commitChunk, inboxPage, nextChunk } from "./account/inbox-archive";
 import { hasUnflushed, OutboxFlush, recordStatusChange, type TotalsRecord } from "./account/outbox-flush";
@@ -29,6 +49,8 @@ import { migrate } from "./account-schema";
 
 /** A hold not settled after this long makes the sender ask the recipient. */
 export const HOLD_RESOLVE_AFTER_MS = 30_000;
+/** How often an accepted chain payment past its deadline is checked against the indexer's progress. */
+const EXPIRY_CHECK_MS = 60_000;
 /** Retry delay for work that failed (queue flush, escrow notifications). */
 const RETRY_MS = 5_000;
 /** 11 rows × 9 columns stays under the 100 bound parameters a statement may have. */
@@ -40,7 +62,7 @@ const SETTLE_DELAY_MS = 250;
 
 export type LedgerKind = "topup" | "send" | "receive" | "fee" | "hold" | "release" | "refund" | "withdraw" | "deposit";
 
-interface State {
+export interface State {
   userId: string;
   handle: string | null;
   balance: bigint;
@@ -56,14 +78,14 @@ interface State {
   lastLedgerId: number;
 }
 
-interface Delta {
+export interface Delta {
   balance?: bigint;
   held?: bigint;
   fees?: bigint;
 }
 
 /** Handed to the body of a commit: the draft state and ways to record what changed. */
-interface Tx {
+export interface Tx {
   s: State;
   entry(kind: LedgerKind, amount: bigint, delta: Delta, ref: string | null): number;
 }
@@ -80,6 +102,10 @@ export interface SendRequest {
   maxPrice: string | null;
   requestHash: string;
   inReplyTo: MessageId | null;
+  /** Chain mode: the payer's signed payment (the recipient passes it on to the sender's debit). */
+  chain?: ChainPayment;
+  /** Chain mode: a send without a signed payment is refused unless the message is free. */
+  chainRequired?: boolean;
   /** The Worker believes this is the first reply to an escrowed message (free; see account/escrow.ts). */
   freeReply: boolean;
 }
@@ -89,7 +115,7 @@ export interface SendReceipt {
   price: string;
   fee: string;
   total: string;
-  status: "delivered" | "escrowed";
+  status: "delivered" | "escrowed" | "accepted";
   createdAt: string;
 }
 
@@ -103,7 +129,9 @@ export type ReceiveResult =
   | Fail<"message_aborted">
   | Fail<"stale_recipient">
   | Fail<"free_reply_unavailable">
-  | Fail<"rate_limited", { retryAfterSeconds: number }>;
+  | Fail<"rate_limited", { retryAfterSeconds: number }>
+  | Fail<"payment_intent_required", { price: string }>
+  | ChainFail;
 
 export interface DebitRequest {
   messageId: MessageId;
@@ -114,6 +142,7 @@ export interface DebitRequest {
   body: string;
   requestHash: string;
   inReplyTo: MessageId | null;
+  chain?: ChainPayment;
   /** Free first reply to an escrow this (sending) Account holds; checked here, where the escrow is. */
   freeReply: boolean;
 }
@@ -124,7 +153,8 @@ export type DebitResult =
   | Fail<"free_reply_unavailable">
   | Fail<"idempotency_conflict">
   | Fail<"message_aborted">
-  | Fail<"rate_limited", { retryAfterSeconds: number }>;
+  | Fail<"rate_limited", { retryAfterSeconds: number }>
+  | ChainFail;
 
 export type ResolveAnswer = { state: "pending" } | { state: "delivered"; status: string } | { state: "aborted" };
 
@@ -149,6 +179,9 @@ export interface OutboxMessage {
   status: string;
   createdAt: string;
   inReplyTo: string | null;
+  /** Chain mode: the settling transaction, and why a payment failed. */
+  txHash: string | null;
+  failure: string | null;
 }
 
 export interface LedgerEntryJson {
@@ -192,6 +225,9 @@ export class Account extends DurableObject<Env> {
   /** Settles waiting for this Account's next commit (messageId → status). */
   private readonly pendingSettles = new Map<string, string>();
   private settleTimer: ReturnType<typeof setTimeout> | null = null;
+  /** A commit accepted chain payments whose SettleJobs should go to the queue. */
+  private jobsToSend = false;
+  private sendingJobs: Promise<void> | null = null;
   private alarmAt: number | null = null;
   /** A retention sweep is running (account/inbox-archive.ts). */
   private archiving = false;
@@ -422,9 +458,15 @@ export class Account extends DurableObject<Env> {
       const full = check(this.s.receiveBucket, this.limits().receive, Date.now());
       if (!full.ok) return { ok: false, code: "rate_limited", retryAfterSeconds: full.retryAfterSeconds };
     }
+    if (req.chainRequired && !req.chain && q.price > 0n) {
+      return { ok: false, code: "payment_intent_required", price: `${q.price}` };
+    }
+    // A free message has nothing to settle on chain (the vault refuses zero amounts).
+    if (req.chain && q.price === 0n) req = { ...req, chain: undefined };
 
     const userId = this.userId();
-    const escrow = this.s.policy.settlement === "on_reply" && !free;
+    // On chain the vault pays the recipient directly; it cannot hold a price until a reply.
+    const escrow = this.s.policy.settlement === "on_reply" && !free && !req.chain;
     const replyWindowMs = this.s.policy.replyWindowHours * 3_600_000;
 
     // While we await the sender, other requests to this Account run. inFlight
@@ -441,6 +483,7 @@ export class Account extends DurableObject<Env> {
         body: req.body,
         requestHash: req.requestHash,
         inReplyTo: req.inReplyTo,
+        chain: req.chain,
         freeReply: free,
       });
       if (this.faults.has("receive:crash_after_debit")) {
@@ -459,7 +502,8 @@ export class Account extends DurableObject<Env> {
 
     const now = Date.now();
     if (!free) this.s.receiveBucket = spend(this.s.receiveBucket, this.limits().receive, now);
-    const status = escrow ? "escrowed" : "delivered";
+    // Chain payments are `accepted` until the indexer sees their MessagePaid.
+    const status = req.chain ? "accepted" : escrow ? "escrowed" : "delivered";
     // If this commit throws, the sender's hold is resolved by its alarm (we answer
     // "aborted"), so inFlight must not outlive it.
     try {
@@ -495,7 +539,7 @@ export class Account extends DurableObject<Env> {
     req: SendRequest,
     q: Charge,
     senderHandle: string | null,
-    status: "delivered" | "escrowed",
+    status: "delivered" | "escrowed" | "accepted",
     escrowUntil: number | null,
     firstFromSender: boolean,
     now: number,
@@ -518,9 +562,12 @@ export class Account extends DurableObject<Env> {
         escrowUntil === null ? null : "held",
       );
       if (this.faults.has("receive:commit_throws")) throw new Error("fault: receive:commit_throws");
-      if (escrowUntil !== null) tx.entry("hold", q.price, { held: q.price }, req.messageId);
-      else tx.entry("receive", q.price, { balance: q.price }, req.messageId);
-      tx.entry("fee", q.fee, { fees: q.fee }, req.messageId);
+      // An accepted chain payment is credited when its MessagePaid is indexed (account/chain.ts).
+      if (status !== "accepted") {
+        if (escrowUntil !== null) tx.entry("hold", q.price, { held: q.price }, req.messageId);
+        else tx.entry("receive", q.price, { balance: q.price }, req.messageId);
+        tx.entry("fee", q.fee, { fees: q.fee }, req.messageId);
+      }
       if (firstFromSender) {
         this.sql.exec(
           "INSERT INTO contacts (user_id, received) VALUES (?, 1) ON CONFLICT (user_id) DO UPDATE SET received = 1",
@@ -551,6 +598,10 @@ export class Account extends DurableObject<Env> {
       }
       if (existing.hold_state === "released") return { ok: false, code: "message_aborted" };
       return { ok: true, senderHandle: this.s.handle };
+    }
+    if (d.chain) {
+      const refused = await this.checkChainPayment(d, d.chain);
+      if (refused) return refused;
     }
     const price = BigInt(d.price);
     const fee = BigInt(d.fee);
@@ -583,6 +634,7 @@ export class Account extends DurableObject<Env> {
         now,
       );
       tx.entry("hold", total, { balance: -total, held: total }, d.messageId);
+      if (d.chain) holdChainPayment(this.sql, d.messageId, d.chain, total);
       if (found.sent !== 1) {
         this.sql.exec(
           "INSERT INTO contacts (user_id, sent) VALUES (?, 1) ON CONFLICT (user_id) DO UPDATE SET sent = 1",
@@ -621,6 +673,11 @@ export class Account extends DurableObject<Env> {
     let released = false;
     const now = Date.now();
     for (const [messageId, status] of settles) {
+      // A chain payment is not paid yet: it waits for its receipt, and its SettleJob goes to the queue.
+      if (markAccepted(this.sql, messageId, now)) {
+        this.jobsToSend = true;
+        continue;
+      }
       const row = this.sql
         .exec(
           `UPDATE outbox SET hold_state = 'settled', status = CASE status WHEN 'pending' THEN ? ELSE status END,
@@ -671,6 +728,115 @@ export class Account extends DurableObject<Env> {
     return true;
   }
 
+  // ── chain mode (rules in account/chain.ts) ──────────────────────────────────
+
+  /**
+   * What an intent needs from the payer's Account: the vault nonce the next
+   * accepted payment must carry and what may be spent. `chainNonce` is the
+   * vault's nonce as the Worker just read it; nothing is reserved, so an intent
+   * that is never sent blocks nothing.
+   */
+  async chainIntent(chainNonce: string | null): Promise<{ nonce: string; available: string; pending: string }> {
+    return intentView(this.sql, this.s.balance, chainNonce);
+  }
+
+  /** One indexed vault event (the indexer calls this; a replay is a no-op). */
+  async chainApply(ev: ChainEvent): Promise<ChainApplied> {
+    const r = this.commit((tx) => applyChainEvent(this.sql, tx, ev, Date.now()));
+    if (r.resend) void this.sendSettleJobs();
+    // Awaited so the indexer moves on once the recipient knows too (a failure is retried by the alarm).
+    if (r.recipientId) await this.noticeFailedPayments();
+    return r;
+  }
+
+  /** Accepted payments waiting for settlement, oldest nonce first (ops and tests). */
+  async openSettleJobs(): Promise<unknown[]> {
+    return openJobs(this.sql);
+  }
+
+  /** Checks a signed payment before anything is held. The signature check may await the RPC. */
+  private async checkChainPayment(d: DebitRequest, c: ChainPayment): Promise<ChainFail | null> {
+    const check = () => checkChainDebit(this.sql, c, d.messageId, d.body, BigInt(d.price));
+    const early = check();
+    if (early) return early;
+    // Other requests may run while the signature is checked (a smart account's goes through the RPC)…
+    if (!(await signatureValid(c))) return { ok: false, code: "invalid_signature" };
+    // …so a second tab may have taken this nonce meanwhile: check again, with no await until the commit.
+    return check();
+  }
+
+  /**
+   * An accepted payment can never settle once the chain's time is past its
+   * deadline (the vault refuses it). When the indexer's checkpoint block is
+   * past the deadline, every event up to it is applied, so had it been paid we
+   * would know. It fails as
+   * `PaymentExpired`, without waiting for a skip the relayer may never send.
+   */
+  private async expireChainPayments(): Promise<void> {
+    if (nextDeadline(this.sql) === null) return;
+    // Other requests may run during this read; applyChainEvent re-checks each hold.
+    const cp = await this.env.DB.prepare("SELECT MAX(block_time) AS t FROM chain_checkpoints").first<{
+      t: number | null;
+    }>();
+    if (!cp?.t) return;
+    for (const o of pastDeadline(this.sql, cp.t)) {
+      this.commit((tx) =>
+        applyChainEvent(
+          this.sql,
+          tx,
+          { t: "skipped", ref: `expired:${o.messageId}`, messageId: o.messageId, nonce: "0", reason: "PaymentExpired" },
+          Date.now(),
+        ),
+      );
+    }
+    await this.noticeFailedPayments();
+  }
+
+  /** Tells recipients that payments to them failed (their inbox shows payment_failed); the alarm retries. */
+  private async noticeFailedPayments(): Promise<void> {
+    for (const n of failureNotices(this.sql)) {
+      try {
+        await this.env.ACCOUNT.getByName(n.recipientId).chainApply({
+          t: "failed_in",
+          ref: `failed:${n.messageId}`,
+          messageId: n.messageId,
+          reason: n.reason,
+        });
+      } catch (err) {
+        console.warn(`payment failure notice deferred: ${(err as Error).message}`);
+        this.ensureAlarm(Date.now() + RETRY_MS);
+        continue;
+      }
+      failureNoticed(this.sql, n.messageId);
+    }
+  }
+
+  /** Hands SettleJobs of accepted payments to the `settle` queue; the alarm retries what fails. */
+  private sendSettleJobs(): Promise<void> {
+    this.sendingJobs ??= (async () => {
+      try {
+        for (;;) {
+          const jobs = unsentJobs(this.sql);
+          if (!jobs.length) return;
+          try {
+            await this.env.SETTLE.sendBatch(jobs.map((j) => ({ body: j.job, contentType: "json" as const })));
+          } catch (err) {
+            console.warn(`settle queue send failed, will retry: ${(err as Error).message}`);
+            this.ensureAlarm(Date.now() + RETRY_MS);
+            return;
+          }
+          markJobsSent(
+            this.sql,
+            jobs.map((j) => j.messageId),
+          );
+        }
+      } finally {
+        this.sendingJobs = null;
+      }
+    })();
+    return this.sendingJobs;
+  }
+
   // ── alarm: stale holds, escrow expiry and notices, queue flush retries ──────
 
   async alarm(): Promise<void> {
@@ -679,6 +845,9 @@ export class Account extends DurableObject<Env> {
     await this.resolveStaleHolds(now);
     this.expireEscrows(now);
     await this.sendEscrowOutcomes();
+    await this.sendSettleJobs();
+    await this.expireChainPayments();
+    await this.noticeFailedPayments();
     await this.flush();
     await this.archiveOldMessages();
     this.scheduleNextAlarm(Date.now());
@@ -744,7 +913,7 @@ export class Account extends DurableObject<Env> {
         Date.now(),
         messageId,
       );
-      tx.entry("refund", total, { balance: total, held: -total }, messageId);
+      if (!releaseChainHold(this.sql, tx, row)) tx.entry("refund", total, { balance: total, held: -total }, messageId);
     });
   }
 
@@ -821,7 +990,10 @@ export class Account extends DurableObject<Env> {
       .exec("SELECT 1 FROM inbox WHERE escrow_state IN ('releasing', 'refunding') LIMIT 1")
       .toArray().length;
     const pendingEvents = hasUnflushed(this.sql);
-    if (pendingNotices || pendingEvents) next.push(now + RETRY_MS);
+    const unsent = unsentJobs(this.sql, 1).length || failureNotices(this.sql).length;
+    const deadline = nextDeadline(this.sql);
+    if (deadline !== null) next.push(Math.max(deadline * 1000 + EXPIRY_CHECK_MS, now + EXPIRY_CHECK_MS));
+    if (pendingNotices || pendingEvents || unsent) next.push(now + RETRY_MS);
     // The oldest live message reaching the retention window (checked at most hourly).
     const retention = config(this.env).inboxRetentionMs;
     const oldest = this.sql.exec<{ t: number }>("SELECT created_at AS t FROM inbox ORDER BY seq LIMIT 1").toArray()[0];
@@ -979,6 +1151,10 @@ export class Account extends DurableObject<Env> {
     });
     this.s = draft;
     for (const [id] of settles) this.pendingSettles.delete(id);
+    if (this.jobsToSend) {
+      this.jobsToSend = false;
+      void this.sendSettleJobs();
+    }
     if (released) this.ensureAlarm(Date.now()); // tell the original senders soon
     this.outboxFlush.schedule();
     return result;
@@ -1062,6 +1238,9 @@ function page<T>(rows: Row[], limit: number, key: string, map: (r: Row) => T): P
   return { items, nextCursor: more ? String(rows[limit - 1][key]) : null };
 }
 
+/** Inbox statuses of chain payments: a replayed send answers `accepted`, as the first answer did. */
+const CHAIN_STATUSES = new Set(["accepted", "paid", "payment_failed"]);
+
 function receiptOf(r: Row): SendReceipt {
   const price = big(r.price);
   const fee = big(r.fee);
@@ -1070,7 +1249,7 @@ function receiptOf(r: Row): SendReceipt {
     price: `${price}`,
     fee: `${fee}`,
     total: `${price + fee}`,
-    status: r.escrow_state ? "escrowed" : "delivered",
+    status: r.escrow_state ? "escrowed" : CHAIN_STATUSES.has(r.status as string) ? "accepted" : "delivered",
     createdAt: iso(r.created_at as number) as string,
   };
 }
@@ -1099,5 +1278,7 @@ function toOutboxMessage(r: Row): OutboxMessage {
     status: r.status as string,
     createdAt: iso(r.created_at as number) as string,
     inReplyTo: r.in_reply_to as string | null,
+    txHash: (r.tx_hash as string | null) ?? null,
+    failure: (r.failure as string | null) ?? null,
   };
 }

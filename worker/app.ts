@@ -21,6 +21,7 @@ import { paymentRoutes } from "./routes/payments";
 import { recipientRoutes } from "./routes/recipients";
 import { signInMethodRoutes } from "./routes/sign-in-methods";
 import { verifyRoutes } from "./routes/verify";
+import { walletRoutes } from "./routes/wallet";
 
 import { VERSION } from "./version";
 import { serveWeb } from "./web";
@@ -64,6 +65,7 @@ const routes = app
   .route("/v1/verify", verifyRoutes)
   .route("/v1/dev", devRoutes)
   .route("/v1/me", meRoutes)
+  .route("/v1/me", walletRoutes)
   .route("/v1/me", signInMethodRoutes)
   .route("/v1", recipientRoutes)
   .route("/v1", messageRoutes)

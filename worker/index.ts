@@ -1,6 +1,7 @@
 // Worker entry: HTTP (Hono), queue consumers and the cron indexer; exports the
 // Durable Object classes wrangler binds.
 import app from "./app";
+import { runIndexer } from "./chain/indexer";
 import { purgeExpired } from "./maintenance";
 import { consumeIndexBatch, type IndexMessage } from "./queues/index-consumer";
 
@@ -14,8 +15,10 @@ export default {
     // deliveries (notification rails) and the dead-letter queues are consumed once those rails exist.
     batch.ackAll();
   },
-  // Every minute. The chain indexer (LEDGER_MODE=chain) will run here too.
+  // Every minute: housekeeping, and in chain mode the indexer, which keeps
+  // polling for most of the minute so receipts show within seconds.
   async scheduled(_controller, env, ctx) {
     ctx.waitUntil(purgeExpired(env));
+    await runIndexer(env);
   },
 } satisfies ExportedHandler<Env, unknown>;

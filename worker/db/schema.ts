@@ -196,3 +196,31 @@ export const devOutbox = sqliteTable(
   },
   (t) => [index("dev_outbox_to").on(t.to)],
 );
+
+// ── Chain mode (LEDGER_MODE=chain). Bounded: one checkpoint per vault, one row per
+// unlinked address that holds vault funds — nothing per event.
+
+/** The indexer's position: the last block whose vault events are all applied, and its hash (reorg check). */
+export const chainCheckpoints = sqliteTable("chain_checkpoints", {
+  /** `<chainId>:<vault address>` */
+  id: text("id").primaryKey(),
+  blockNumber: integer("block_number").notNull(),
+  blockHash: text("block_hash").notNull(),
+  /** Unix seconds of that block (lag in seconds = now − this). */
+  blockTime: integer("block_time").notNull(),
+  updatedAt: integer("updated_at").notNull(),
+});
+
+/**
+ * Vault balance of an address no user has linked yet: deposits and payments
+ * received, less withdrawals, as one running amount. Credited to the user who
+ * links the wallet (then the row is deleted). `(last_block, last_log_index)` is
+ * the newest event folded in, so a replayed range adds nothing twice.
+ */
+export const unclaimedDeposits = sqliteTable("unclaimed_deposits", {
+  address: text("address").primaryKey(),
+  amount: text("amount").notNull(),
+  lastBlock: integer("last_block").notNull(),
+  lastLogIndex: integer("last_log_index").notNull(),
+  updatedAt: integer("updated_at").notNull(),
+});

@@ -6,10 +6,12 @@ import { ApiError, notFound } from "../http/errors";
 import { cursorOf, IdempotencyHeader, idempotencyKey, PageQuery } from "../http/request";
 import { Amount, bearerAuth, createRouter, errors, jsonBody, jsonResponse } from "../http/router";
 import { requireUser } from "../middleware/auth";
-import { type Sent, sendTo, sendToId } from "../send";
+import { type SendInput, type Sent, sendTo, sendToId } from "../send";
+
+type SendPayment = SendInput["payment"];
 
 // zod counts UTF-16 code units; the contract says characters, so count code points.
-const MessageBody = z
+export const MessageBody = z
   .string()
   .refine(isWellFormed, "must be well-formed Unicode (no lone surrogates)")
   .refine((s) => {
@@ -38,7 +40,7 @@ const InboxMessage = z
     status: z.string(),
     createdAt: z.string(),
     readAt: z.string().nullable(),
-    txHash: z.string().nullable(),
+    txHash: z.string().nullable().openapi({ description: "chain mode: the transaction that paid it" }),
     inReplyTo: z.string().nullable(),
   })
   .openapi("InboxMessage");
@@ -53,6 +55,11 @@ const OutboxMessage = z
     status: z.string(),
     createdAt: z.string(),
     inReplyTo: z.string().nullable(),
+    txHash: z.string().nullable().openapi({ description: "chain mode: the transaction that paid it" }),
+    failure: z
+      .string()
+      .nullable()
+      .openapi({ description: "chain mode, status payment_failed: the vault's reason (e.g. InsufficientBalance)" }),
   })
   .openapi("OutboxMessage");
 
@@ -62,6 +69,32 @@ const MessageParam = z.object({
     .transform((s) => s.toLowerCase())
     .refine((s) => MESSAGE_ID_RE.test(s), "must be 0x + 64 hex"),
 });
+
+const Hex32 = z.string().regex(/^0x[0-9a-fA-F]{64}$/, "must be 0x + 64 hex");
+const Address = z.string().regex(/^0x[0-9a-fA-F]{40}$/, "must be an EVM address");
+const Uint = z.string().regex(/^(0|[1-9]\d{0,77})$/, "must be a decimal string");
+
+/** Chain mode: the intent's typed-data `message`, as signed, and the wallet's signature. */
+export const SignedPayment = z
+  .object({
+    message: z
+      .object({
+        payer: Address,
+        recipient: Address,
+        messageId: Hex32,
+        contentHash: Hex32,
+        amount: Uint,
+        nonce: Uint,
+        deadline: Uint,
+      })
+      .strict(),
+    signature: z.string().regex(/^0x([0-9a-fA-F]{2})+$/, "must be hex bytes"),
+  })
+  .strict()
+  .openapi("SignedPayment", {
+    description:
+      "Chain mode only (required there): `typedData.message` from POST /v1/payments/intents and the wallet's EIP-712 signature of it",
+  });
 
 const sendResponses = {
   201: jsonResponse(Receipt, "Sent and paid (or an idempotent replay of that answer: `Idempotent-Replayed: true`)"),
@@ -83,6 +116,7 @@ const send = createRoute({
           to: z.string().min(1).max(64).openapi({ description: "handle, @handle or user id" }),
           body: MessageBody,
           maxPrice: Amount.optional(),
+          payment: SignedPayment.optional(),
         })
         .strict(),
     ),
@@ -136,7 +170,9 @@ const reply = createRoute({
   request: {
     params: MessageParam,
     headers: IdempotencyHeader,
-    body: jsonBody(z.object({ body: MessageBody, maxPrice: Amount.optional() }).strict()),
+    body: jsonBody(
+      z.object({ body: MessageBody, maxPrice: Amount.optional(), payment: SignedPayment.optional() }).strict(),
+    ),
   },
   responses: sendResponses,
 });
@@ -165,7 +201,7 @@ function answerSent(c: Context, { receipt, replayed }: Sent) {
 
 export const messageRoutes = createRouter()
   .openapi(send, async (c) => {
-    const { to, body, maxPrice } = c.req.valid("json");
+    const { to, body, maxPrice, payment } = c.req.valid("json");
     if (to.startsWith("+")) throw new ApiError(400, "invalid_request", "Send to a handle or user id.");
     const sent = await sendTo(c.env, c.executionCtx, to, {
       senderId: c.var.userId,
@@ -173,6 +209,7 @@ export const messageRoutes = createRouter()
       maxPrice: maxPrice ?? null,
       idempotencyKey: idempotencyKey(c.req.header("idempotency-key")),
       inReplyTo: null,
+      payment: payment as SendPayment,
     });
     return answerSent(c, sent);
   })
@@ -195,13 +232,14 @@ export const messageRoutes = createRouter()
     const { messageId } = c.req.valid("param");
     const original = await c.env.ACCOUNT.getByName(c.var.userId).inboxMessage(messageId);
     if (!original) throw noSuchMessage();
-    const { body, maxPrice } = c.req.valid("json");
+    const { body, maxPrice, payment } = c.req.valid("json");
     const sent = await sendToId(c.env, c.executionCtx, original.from.id, {
       senderId: c.var.userId,
       body,
       maxPrice: maxPrice ?? null,
       idempotencyKey: idempotencyKey(c.req.header("idempotency-key")),
       inReplyTo: messageId as MessageId,
+      payment: payment as SendPayment,
       // The first reply to an escrowed message is free and releases the escrow.
       freeReply: original.status === "escrowed",
     });

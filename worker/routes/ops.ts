@@ -1,5 +1,6 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { readBatches } from "../archive";
+import { chainStatus } from "../chain/status";
 import { bearerAuth, createRouter, errors, jsonResponse } from "../http/router";
 import { requireAdmin } from "../middleware/auth";
 import { ledgerSummary } from "../queues/index-consumer";
@@ -65,10 +66,30 @@ const archive = createRoute({
   },
 });
 
+const status = createRoute({
+  method: "get",
+  path: "/status",
+  tags: ["Operations"],
+  summary: "Operational status (admin): in chain mode the indexer checkpoint and lag, the relayer's in-flight txs",
+  security: bearerAuth,
+  middleware: [requireAdmin] as const,
+  responses: {
+    200: jsonResponse(
+      z.object({ chain: z.record(z.string(), z.unknown()).nullable() }).passthrough(),
+      "Status; `chain` is null in simulated mode",
+    ),
+    ...errors(401),
+  },
+});
+
 export const opsRoutes = createRouter()
   .openapi(summary, async (c) => c.json(await ledgerSummary(c.env), 200))
   .openapi(archive, async (c) => {
     const { accountId } = c.req.valid("param");
     const { cursor, limit } = c.req.valid("query");
     return c.json(await readBatches(c.env.ARCHIVE, accountId, cursor, limit), 200);
+  })
+  .openapi(status, async (c) => {
+    const chain = await chainStatus(c.env);
+    return c.json({ chain: chain as Record<string, unknown> | null }, 200);
   });
