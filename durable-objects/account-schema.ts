@@ -114,9 +114,18 @@ export const MIGRATIONS: string[] = [
   `,
   // v5: chain mode (pending payments, vault nonce, applied vault events); see account/chain.ts.
   CHAIN_MIGRATION,
-  // v6: recipients whose allowlist has this user (quotes are worked out on the sender's side).
+  // v6: the audit hash chain (durable-objects/account/audit.ts). Entries written
+  // before it have no hash; verification reports them as "unhashed".
+  `ALTER TABLE ledger ADD COLUMN hash TEXT;`,
+  // v7: abuse controls — sender reputation (JSON, worker/domain/reputation.ts),
+  // admin freeze (the reason, or NULL), and who complained (one row per recipient
+  // who blocked or reported this sender, so a complaint counts once).
+  `ALTER TABLE account ADD COLUMN reputation TEXT;
+   ALTER TABLE account ADD COLUMN frozen TEXT;
+   CREATE TABLE complainants (user_id TEXT PRIMARY KEY, kind TEXT NOT NULL, created_at INTEGER NOT NULL);`,
+  // v8: recipients whose allowlist has this user (quotes are worked out on the sender's side).
   `CREATE TABLE allowed_by (user_id TEXT PRIMARY KEY, discount_bps INTEGER NOT NULL);`,
-  // v7: inbox retention — chunks of old messages in R2, and which chunk holds each archived message.
+  // v9: inbox retention — chunks of old messages in R2, and which chunk holds each archived message.
   `
   CREATE TABLE inbox_archive (
     id INTEGER PRIMARY KEY,

@@ -7,6 +7,7 @@
 // flush; what may interleave there is spelled out at each one.
 import { DurableObject } from "cloudflare:workers";
 import { config } from "../worker/config";
+import { entryHash } from "../worker/domain/audit-chain";
 import type { MessageId } from "../worker/domain/message-id";
 import {
   type Charge,
@@ -20,6 +21,16 @@ import {
   type SenderRelation,
 } from "../worker/domain/pricing";
 import { type Bucket, type BucketLimit, check, spend, take } from "../worker/domain/rate-limit";
+import {
+  type AbuseLimits,
+  type AbuseReason,
+  admitFirstContact,
+  freshReputation,
+  type Reputation,
+  withComplaint,
+  withFailedPayment,
+} from "../worker/domain/reputation";
+import { type AuditPage, auditPage, loadHead, type ModerationKind } from "./account/audit";
 import {
   applyChainEvent,
   type ChainApplied,
@@ -53,14 +64,25 @@ export const HOLD_RESOLVE_AFTER_MS = 30_000;
 const EXPIRY_CHECK_MS = 60_000;
 /** Retry delay for work that failed (queue flush, escrow notifications). */
 const RETRY_MS = 5_000;
-/** 11 rows × 9 columns stays under the 100 bound parameters a statement may have. */
-const LEDGER_ROWS_PER_INSERT = 11;
+/** 9 rows × 10 columns stays under the 100 bound parameters a statement may have. */
+const LEDGER_ROWS_PER_INSERT = 9;
+const LEDGER_COLUMNS = 10;
 /** Least time between two retention checks of an Account whose oldest message cannot move yet. */
 const ARCHIVE_CHECK_MS = 3_600_000;
 /** Longest a settle waits in memory for another commit to ride along with. */
 const SETTLE_DELAY_MS = 250;
 
-export type LedgerKind = "topup" | "send" | "receive" | "fee" | "hold" | "release" | "refund" | "withdraw" | "deposit";
+export type LedgerKind =
+  | "topup"
+  | "send"
+  | "receive"
+  | "fee"
+  | "hold"
+  | "release"
+  | "refund"
+  | "withdraw"
+  | "deposit"
+  | ModerationKind;
 
 export interface State {
   userId: string;
@@ -76,6 +98,12 @@ export interface State {
   receiveBucket: Bucket | null;
   /** Highest ledger id written; entries get ids in memory and are inserted together. */
   lastLedgerId: number;
+  /** Hash of the last ledger entry (the audit chain's head). */
+  auditHead: string;
+  /** Sender reputation (abuse controls); null until the first sign-up record or first contact. */
+  reputation: Reputation | null;
+  /** Why an admin froze this account (sends and withdrawals refused), or null. */
+  frozen: string | null;
 }
 
 export interface Delta {
@@ -108,6 +136,8 @@ export interface SendRequest {
   chainRequired?: boolean;
   /** The Worker believes this is the first reply to an escrowed message (free; see account/escrow.ts). */
   freeReply: boolean;
+  /** Sender reputation thresholds for first contacts (from the Worker's config); null: checks off. */
+  abuse: AbuseLimits | null;
 }
 
 export interface SendReceipt {
@@ -129,8 +159,10 @@ export type ReceiveResult =
   | Fail<"message_aborted">
   | Fail<"stale_recipient">
   | Fail<"free_reply_unavailable">
-  | Fail<"rate_limited", { retryAfterSeconds: number }>
+  | Fail<"rate_limited", { retryAfterSeconds: number; reason?: AbuseReason }>
   | Fail<"payment_intent_required", { price: string }>
+  | Fail<"sender_restricted", { reason: AbuseReason }>
+  | Fail<"account_frozen">
   | ChainFail;
 
 export interface DebitRequest {
@@ -145,6 +177,7 @@ export interface DebitRequest {
   chain?: ChainPayment;
   /** Free first reply to an escrow this (sending) Account holds; checked here, where the escrow is. */
   freeReply: boolean;
+  abuse: AbuseLimits | null;
 }
 
 export type DebitResult =
@@ -153,7 +186,9 @@ export type DebitResult =
   | Fail<"free_reply_unavailable">
   | Fail<"idempotency_conflict">
   | Fail<"message_aborted">
-  | Fail<"rate_limited", { retryAfterSeconds: number }>
+  | Fail<"rate_limited", { retryAfterSeconds: number; reason?: AbuseReason }>
+  | Fail<"sender_restricted", { reason: AbuseReason }>
+  | Fail<"account_frozen">
   | ChainFail;
 
 export type ResolveAnswer = { state: "pending" } | { state: "delivered"; status: string } | { state: "aborted" };
@@ -392,10 +427,86 @@ export class Account extends DurableObject<Env> {
     return readSenderLists(this.sql);
   }
 
-  async setBlocked(userId: string, blocked: boolean): Promise<void> {
-    if (blocked)
-      this.sql.exec("INSERT OR IGNORE INTO blocklist (user_id, created_at) VALUES (?, ?)", userId, Date.now());
-    else this.sql.exec("DELETE FROM blocklist WHERE user_id = ?", userId);
+  /** Blocks or unblocks a sender; true if that changed anything. */
+  async setBlocked(userId: string, blocked: boolean): Promise<boolean> {
+    return this.commit((tx) => {
+      const changed = blocked
+        ? this.sql.exec("INSERT OR IGNORE INTO blocklist (user_id, created_at) VALUES (?, ?)", userId, Date.now())
+        : this.sql.exec("DELETE FROM blocklist WHERE user_id = ?", userId);
+      if (changed.rowsWritten > 0) tx.entry(blocked ? "block" : "unblock", 0n, {}, userId);
+      return changed.rowsWritten > 0;
+    });
+  }
+
+  // ── abuse controls (rules: worker/domain/reputation.ts) ─────────────────────
+
+  /** "Report as spam": blocks the message's sender and records the report; answers the sender's id. */
+  async report(messageId: string): Promise<string | null> {
+    const row = this.sql.exec("SELECT sender_id FROM inbox WHERE message_id = ?", messageId).toArray()[0];
+    if (!row) return null;
+    const senderId = row.sender_id as string;
+    this.commit((tx) => {
+      tx.entry("report", 0n, {}, messageId);
+      const added = this.sql.exec(
+        "INSERT OR IGNORE INTO blocklist (user_id, created_at) VALUES (?, ?)",
+        senderId,
+        Date.now(),
+      );
+      if (added.rowsWritten > 0) tx.entry("block", 0n, {}, senderId);
+    });
+    return senderId;
+  }
+
+  /** On the sender: a recipient blocked or reported us. Counts once per recipient. */
+  async complaint(recipientId: string, kind: "block" | "report"): Promise<void> {
+    const seen = this.sql.exec("SELECT 1 FROM complainants WHERE user_id = ?", recipientId).toArray().length > 0;
+    if (seen) return;
+    this.commit((tx) => {
+      this.sql.exec(
+        "INSERT INTO complainants (user_id, kind, created_at) VALUES (?, ?, ?)",
+        recipientId,
+        kind,
+        Date.now(),
+      );
+      tx.s.reputation = withComplaint(this.reputation(Date.now()));
+    });
+  }
+
+  /** At sign-up: how many accounts came from the same IP / device in the last 24 h. */
+  async registered(signupsFromIp: number, signupsFromDevice: number): Promise<void> {
+    this.commit((tx) => {
+      tx.s.reputation = { ...this.reputation(Date.now()), signupsFromIp, signupsFromDevice };
+    });
+  }
+
+  /** Admin freeze / unfreeze: sends and withdrawals refused while frozen; reads keep working. */
+  async setFrozen(frozen: boolean, reason: string): Promise<{ frozen: boolean; reason: string | null }> {
+    this.commit((tx) => {
+      tx.s.frozen = frozen ? reason : null;
+      tx.entry(frozen ? "freeze" : "unfreeze", 0n, {}, reason);
+    });
+    return { frozen: this.s.frozen !== null, reason: this.s.frozen };
+  }
+
+  /** What ops sees about this account's standing. */
+  async standing(): Promise<{ frozen: string | null; reputation: Reputation | null }> {
+    return { frozen: this.s.frozen, reputation: this.s.reputation };
+  }
+
+  private reputation(now: number): Reputation {
+    return this.s.reputation ?? freshReputation(now);
+  }
+
+  // ── audit ────────────────────────────────────────────────────────────────
+
+  /** A page of this Account's hash-chained ledger and whether the whole chain verifies (admin). */
+  async auditPage(cursor: number, limit: number, anchorSeq: number | null = null): Promise<AuditPage> {
+    return auditPage(this.sql, this.userId(), cursor, limit, anchorSeq);
+  }
+
+  /** Records a moderation or admin event (no money moves) in this Account's chain. */
+  async auditNote(kind: ModerationKind, ref: string): Promise<number> {
+    return this.commit((tx) => tx.entry(kind, 0n, {}, ref));
   }
 
   // ── money in and out (simulated ledger) ─────────────────────────────────────
@@ -414,6 +525,7 @@ export class Account extends DurableObject<Env> {
   async withdraw(amount: string, to: string | null, key: string | null, requestHash: string) {
     const prior = this.replay(key, requestHash);
     if (prior) return prior;
+    if (this.s.frozen !== null) return { ok: false, code: "account_frozen" } as const;
     const a = BigInt(amount);
     if (a > this.s.balance) {
       return { ok: false, code: "insufficient_balance", required: amount, balance: `${this.s.balance}` } as const;
@@ -485,6 +597,7 @@ export class Account extends DurableObject<Env> {
         inReplyTo: req.inReplyTo,
         chain: req.chain,
         freeReply: free,
+        abuse: req.abuse,
       });
       if (this.faults.has("receive:crash_after_debit")) {
         // A crash here loses the in-memory inFlight set along with the instance.
@@ -599,6 +712,7 @@ export class Account extends DurableObject<Env> {
       if (existing.hold_state === "released") return { ok: false, code: "message_aborted" };
       return { ok: true, senderHandle: this.s.handle };
     }
+    if (this.s.frozen !== null) return { ok: false, code: "account_frozen" };
     if (d.chain) {
       const refused = await this.checkChainPayment(d, d.chain);
       if (refused) return refused;
@@ -616,9 +730,25 @@ export class Account extends DurableObject<Env> {
     const limited = d.freeReply ? null : this.takeToken("sendBucket", this.limits().send);
     if (limited) return limited;
     if (total > this.s.balance) {
+      // A failed payment counts against the sender's reputation (persisted with the next commit).
+      if (d.abuse) this.s.reputation = withFailedPayment(this.reputation(now), now);
       return { ok: false, code: "insufficient_balance", required: `${total}`, balance: `${this.s.balance}` };
     }
+    // Abuse controls apply to first contacts only (never to a free reply): nobody is
+    // slowed writing to someone they wrote to before. Decided before any money moves.
+    let reputation = this.s.reputation;
+    if (d.abuse && !d.freeReply && found.sent !== 1) {
+      const a = admitFirstContact(this.reputation(now), d.abuse, now);
+      if (!a.ok) {
+        this.s.reputation = a.reputation;
+        return a.status === 403
+          ? { ok: false, code: "sender_restricted", reason: a.reason }
+          : { ok: false, code: "rate_limited", retryAfterSeconds: a.retryAfterSeconds, reason: a.reason };
+      }
+      reputation = a.reputation;
+    }
     this.commit((tx) => {
+      tx.s.reputation = reputation;
       this.sql.exec(
         `INSERT INTO outbox (message_id, recipient_id, recipient_handle, body, price, fee, status, request_hash,
            in_reply_to, hold_state, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, 'pending', ?, ?, 'held', ?, ?)`,
@@ -1024,6 +1154,7 @@ export class Account extends DurableObject<Env> {
       topups: `${t.topups}`,
       deposits: `${t.deposits}`,
       withdrawals: `${t.withdrawals}`,
+      auditHead: t.auditHead,
     };
   }
 
@@ -1107,6 +1238,7 @@ export class Account extends DurableObject<Env> {
     const rows: SqlStorageValue[] = [];
     const settles = [...this.pendingSettles];
     let released = false;
+    const chained = config(this.env).auditChain;
     const result = this.ctx.storage.transactionSync(() => {
       const now = Date.now();
       const tx: Tx = {
@@ -1117,17 +1249,21 @@ export class Account extends DurableObject<Env> {
           draft.fees += delta.fees ?? 0n;
           if (draft.balance < 0n || draft.held < 0n) throw new Error(`ledger would go negative (${kind})`);
           const id = ++draft.lastLedgerId;
-          rows.push(
+          const e = {
             id,
             kind,
-            `${amount}`,
-            `${delta.balance ?? 0n}`,
-            `${delta.held ?? 0n}`,
-            `${delta.fees ?? 0n}`,
-            `${draft.balance}`,
+            amount: `${amount}`,
+            dBalance: `${delta.balance ?? 0n}`,
+            dHeld: `${delta.held ?? 0n}`,
+            dFees: `${delta.fees ?? 0n}`,
+            balanceAfter: `${draft.balance}`,
             ref,
-            now,
-          );
+            createdAt: now,
+          };
+          // The audit chain: each entry's hash covers the one before (worker/domain/audit-chain.ts).
+          const hash = chained ? entryHash(draft.auditHead, e) : null;
+          if (hash) draft.auditHead = hash;
+          rows.push(id, kind, e.amount, e.dBalance, e.dHeld, e.dFees, e.balanceAfter, ref, now, hash);
           return id;
         },
       };
@@ -1135,13 +1271,13 @@ export class Account extends DurableObject<Env> {
       const out = body(tx);
       // This commit's ledger entries in as few statements as the bound-parameter
       // limit allows (Durable Object SQL takes at most 100 per statement).
-      for (let i = 0; i < rows.length; i += LEDGER_ROWS_PER_INSERT * 9) {
-        const chunk = rows.slice(i, i + LEDGER_ROWS_PER_INSERT * 9);
+      for (let i = 0; i < rows.length; i += LEDGER_ROWS_PER_INSERT * LEDGER_COLUMNS) {
+        const chunk = rows.slice(i, i + LEDGER_ROWS_PER_INSERT * LEDGER_COLUMNS);
         this.sql.exec(
-          `INSERT INTO ledger (id, kind, amount, d_balance, d_held, d_fees, balance_after, ref, created_at) VALUES ${Array(
-            chunk.length / 9,
+          `INSERT INTO ledger (id, kind, amount, d_balance, d_held, d_fees, balance_after, ref, created_at, hash) VALUES ${Array(
+            chunk.length / LEDGER_COLUMNS,
           )
-            .fill("(?, ?, ?, ?, ?, ?, ?, ?, ?)")
+            .fill("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
             .join(", ")}`,
           ...chunk,
         );
@@ -1205,6 +1341,9 @@ export class Account extends DurableObject<Env> {
       sendBucket: r.send_bucket ? JSON.parse(r.send_bucket as string) : null,
       receiveBucket: r.receive_bucket ? JSON.parse(r.receive_bucket as string) : null,
       lastLedgerId: this.sql.exec<{ id: number }>("SELECT COALESCE(MAX(id), 0) AS id FROM ledger").one().id,
+      auditHead: loadHead(this.sql, (r.user_id as string | null) ?? this.ctx.id.name ?? ""),
+      reputation: r.reputation ? JSON.parse(r.reputation as string) : null,
+      frozen: r.frozen as string | null,
     };
   }
 
@@ -1212,7 +1351,7 @@ export class Account extends DurableObject<Env> {
     this.sql.exec(
       `UPDATE account SET user_id = ?, handle = ?, balance = ?, held = ?, fees = ?, topups = ?, deposits = ?,
          withdrawals = ?, default_price = ?, first_contact_price = ?, return_discount_bps = ?, settlement = ?,
-         reply_window_hours = ?, send_bucket = ?, receive_bucket = ? WHERE id = 1`,
+         reply_window_hours = ?, send_bucket = ?, receive_bucket = ?, reputation = ?, frozen = ? WHERE id = 1`,
       s.userId || this.ctx.id.name || null,
       s.handle,
       `${s.balance}`,
@@ -1228,6 +1367,8 @@ export class Account extends DurableObject<Env> {
       s.policy.replyWindowHours,
       s.sendBucket ? JSON.stringify(s.sendBucket) : null,
       s.receiveBucket ? JSON.stringify(s.receiveBucket) : null,
+      s.reputation ? JSON.stringify(s.reputation) : null,
+      s.frozen,
     );
   }
 }

@@ -2,6 +2,7 @@
 // Secrets are checked once per isolate; a missing one refuses every request
 // with a clear 503 that names the secret (never its value).
 import type { BucketLimit } from "./domain/rate-limit";
+import { type AbuseLimits, abuseLimitsFrom } from "./domain/reputation";
 import { ApiError } from "./http/errors";
 
 /** 2^96 − 1: the largest price the PricingRegistry (uint96) and the vault (uint128) can hold. */
@@ -31,6 +32,10 @@ export interface Config {
   receiveRate: BucketLimit;
   /** Inbox messages older than this move from the Account to the R2 archive (0: never). */
   inboxRetentionMs: number;
+  /** Hash-chain every ledger entry (AUDIT_CHAIN=off only for the bench's comparison run). */
+  auditChain: boolean;
+  /** Sender reputation thresholds for first contacts; null when ABUSE_CHECKS=off (only for the bench's comparison run). */
+  abuse: AbuseLimits | null;
 }
 
 const cache = new WeakMap<object, Config>();
@@ -58,6 +63,7 @@ export function config(env: Env): Config {
   if (missing.length > 0) {
     throw new ApiError(503, "misconfigured", `Server is missing required secrets: ${missing.join(", ")}.`);
   }
+  const e = env as unknown as Record<string, string | undefined>;
   const feeBps = big(env.FEE_BPS, 250n);
   if (feeBps > 10_000n) throw new ApiError(503, "misconfigured", "FEE_BPS must be at most 10000.");
   const cfg: Config = {
@@ -84,6 +90,8 @@ export function config(env: Env): Config {
       burst: int(env.RECEIVE_RATE_BURST, 30, "RECEIVE_RATE_BURST"),
     },
     inboxRetentionMs: int(env.INBOX_RETENTION_DAYS, 30, "INBOX_RETENTION_DAYS") * 86_400_000,
+    auditChain: e.AUDIT_CHAIN !== "off",
+    abuse: e.ABUSE_CHECKS === "off" ? null : abuseLimitsFrom(e),
   };
   if (!cfg.isDevelopment && !cfg.appOrigin) {
     throw new ApiError(503, "misconfigured", "APP_ORIGIN must be set outside development.");

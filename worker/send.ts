@@ -11,6 +11,8 @@ import type { PaymentMessage } from "./domain/payment-intent";
 import { ApiError, notFound } from "./http/errors";
 import { failToError } from "./http/outcomes";
 import { requestHash } from "./http/request";
+import { bump } from "./observability/counters";
+import { metric } from "./observability/log";
 import { resolveSendTarget, type SendTarget } from "./recipients";
 
 export interface SendInput {
@@ -88,12 +90,17 @@ async function sendMessage(
     inReplyTo: input.inReplyTo,
     chain,
     chainRequired: chainMode,
+    abuse: config(env).abuse,
     freeReply: input.freeReply ?? false,
   });
   if (!result.ok) {
     if (result.code === "stale_recipient") return "stale_recipient";
     // Someone else's reply claimed the escrow first, or the window just closed: an ordinary reply.
     if (result.code === "free_reply_unavailable") return sendMessage(env, ctx, target, { ...input, freeReply: false });
+    if ("reason" in result && result.reason) {
+      bump("abuse_refused");
+      metric(env, { kind: "abuse_refused", label: result.reason, status: result.code === "rate_limited" ? 429 : 403 });
+    }
     const error = failToError(result);
     if (chain && REISSUE.has(result.code)) {
       // Re-signing is all the client has to do: hand it the intent that would be accepted now.

@@ -113,8 +113,58 @@ export const accountTotals = sqliteTable("account_totals", {
   topups: text("topups").notNull(),
   deposits: text("deposits").notNull(),
   withdrawals: text("withdrawals").notNull(),
+  /** The Account's audit chain head as of `seq` (hash of ledger entry `seq`); null before the chain existed. */
+  auditHead: text("audit_head"),
   updatedAt: integer("updated_at").notNull(),
 });
+
+// ── Operations: audit checkpoints, hourly counters ──────────────────────────
+
+/**
+ * Signed audit checkpoints, one per interval (the Cron): the Merkle root over
+ * every Account's audit head, signed with Ed25519 (AUDIT_SIGNING_KEY).
+ */
+export const auditCheckpoints = sqliteTable("audit_checkpoints", {
+  id: integer("id").primaryKey(),
+  createdAt: integer("created_at").notNull(),
+  accounts: integer("accounts").notNull(),
+  root: text("root").notNull(),
+  signature: text("signature").notNull(),
+  publicKey: text("public_key").notNull(),
+});
+
+/**
+ * The leaves of the newest checkpoints (one per Account), for inclusion proofs.
+ * Bounded: the Cron keeps only the last AUDIT_LEAF_CHECKPOINTS checkpoints' leaves.
+ */
+export const auditLeaves = sqliteTable(
+  "audit_leaves",
+  {
+    checkpointId: integer("checkpoint_id").notNull(),
+    accountId: text("account_id").notNull(),
+    seq: integer("seq").notNull(),
+    head: text("head").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.checkpointId, t.accountId] })],
+);
+
+/**
+ * Five-minute rollups for GET /v1/ops/status that work locally too (Analytics
+ * Engine cannot be read back under wrangler dev). Each isolate counts in memory
+ * and adds its counts here at most once a minute (worker/observability/counters.ts),
+ * so nothing on the send path writes D1. Bounded: the Cron deletes rows older
+ * than 8 days.
+ */
+export const opsCounters = sqliteTable(
+  "ops_counters",
+  {
+    /** floor(epoch ms / 300000). */
+    bucket: integer("bucket").notNull(),
+    metric: text("metric").notNull(),
+    value: integer("value").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.bucket, t.metric] })],
+);
 
 // ── Identity (passkeys, social sign-in, OTP verification). Phone numbers and
 // emails are never stored in clear: AES-GCM ciphertext (key_version says which

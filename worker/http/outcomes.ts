@@ -23,6 +23,8 @@ const MESSAGES: Record<string, [number, string]> = {
     409,
     "In chain mode a paid send carries a signed payment: POST /v1/payments/intents, sign its typedData, send it as `payment`.",
   ],
+  sender_restricted: [403, "First-contact sends from your account are restricted (see `reason`)."],
+  account_frozen: [403, "This account is frozen: sends and withdrawals are disabled; reading still works."],
 };
 
 /** `messages` rewords codes for a route (e.g. a withdrawal has no price + fee). */

@@ -1,11 +1,14 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
+import { complain } from "../abuse";
 import { MESSAGE_ID_RE, type MessageId } from "../domain/message-id";
 import { isWellFormed } from "../domain/text";
 import { ApiError, notFound } from "../http/errors";
 import { cursorOf, IdempotencyHeader, idempotencyKey, PageQuery } from "../http/request";
 import { Amount, bearerAuth, createRouter, errors, jsonBody, jsonResponse } from "../http/router";
 import { requireUser } from "../middleware/auth";
+import { bump } from "../observability/counters";
+import { metric } from "../observability/log";
 import { type SendInput, type Sent, sendTo, sendToId } from "../send";
 
 type SendPayment = SendInput["payment"];
@@ -177,6 +180,17 @@ const reply = createRoute({
   responses: sendResponses,
 });
 
+const report = createRoute({
+  method: "post",
+  path: "/inbox/{messageId}/report",
+  tags: ["Messages"],
+  summary: "Report as spam: blocks the sender and counts against their reputation",
+  security: bearerAuth,
+  middleware: [requireUser] as const,
+  request: { params: MessageParam },
+  responses: { 204: { description: "Reported; the sender is blocked" }, ...errors(400, 401, 404) },
+});
+
 const outbox = createRoute({
   method: "get",
   path: "/outbox",
@@ -196,6 +210,12 @@ const noSuchMessage = () => notFound("message_not_found", "No such message in yo
 /** 201, also for a replay (the first answer's status, API.md), which adds `Idempotent-Replayed: true`. */
 function answerSent(c: Context, { receipt, replayed }: Sent) {
   if (replayed) c.header("Idempotent-Replayed", "true");
+  else {
+    metric(c.env, { kind: "send", label: receipt.status, amount: BigInt(receipt.total), fee: BigInt(receipt.fee) });
+    bump("sends");
+    bump("volume", BigInt(receipt.total));
+    bump("fees", BigInt(receipt.fee));
+  }
   return c.json(receipt, 201);
 }
 
@@ -244,6 +264,12 @@ export const messageRoutes = createRouter()
       freeReply: original.status === "escrowed",
     });
     return answerSent(c, sent);
+  })
+  .openapi(report, async (c) => {
+    const senderId = await c.env.ACCOUNT.getByName(c.var.userId).report(c.req.valid("param").messageId);
+    if (!senderId) throw noSuchMessage();
+    complain(c.env, c.executionCtx, senderId, c.var.userId, "report");
+    return c.body(null, 204);
   })
   .openapi(outbox, async (c) => {
     const { cursor, limit } = c.req.valid("query");
