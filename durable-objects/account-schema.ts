@@ -123,6 +123,21 @@ export const MIGRATIONS: string[] = [
   `ALTER TABLE account ADD COLUMN reputation TEXT;
    ALTER TABLE account ADD COLUMN frozen TEXT;
    CREATE TABLE complainants (user_id TEXT PRIMARY KEY, kind TEXT NOT NULL, created_at INTEGER NOT NULL);`,
+  // v8: recipients whose allowlist has this user (quotes are worked out on the sender's side).
+  `CREATE TABLE allowed_by (user_id TEXT PRIMARY KEY, discount_bps INTEGER NOT NULL);`,
+  // v9: inbox retention — chunks of old messages in R2, and which chunk holds each archived message.
+  `
+  CREATE TABLE inbox_archive (
+    id INTEGER PRIMARY KEY,
+    first_seq INTEGER NOT NULL,
+    last_seq INTEGER NOT NULL,
+    key TEXT NOT NULL,
+    count INTEGER NOT NULL
+  );
+  CREATE INDEX inbox_archive_range ON inbox_archive (last_seq, first_seq);
+  CREATE TABLE archived_ids (message_id TEXT PRIMARY KEY, seq INTEGER NOT NULL, chunk INTEGER NOT NULL) WITHOUT ROWID;
+  CREATE INDEX archived_ids_seq ON archived_ids (seq);
+  `,
 ];
 
 export function migrate(sql: SqlStorage): void {

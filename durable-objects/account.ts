@@ -14,6 +14,7 @@ import {
   FREE_REPLY,
   type PricingJson,
   type PricingPolicy,
+  pricingFromJson,
   pricingToJson,
   type Quote,
   quote,
@@ -51,8 +52,10 @@ import {
   unsentJobs,
 } from "./account/chain";
 import { freeReplyOpen, sentTo } from "./account/escrow";
+import { archivedRow, archivedSeq, CHUNK_ROWS, commitChunk, inboxPage, nextChunk } from "./account/inbox-archive";
 import { hasUnflushed, OutboxFlush, recordStatusChange, type TotalsRecord } from "./account/outbox-flush";
 import { readSenderLists, type SenderLists } from "./account/sender-lists";
+import { relationAsSender, setAllowedBy } from "./account/sender-quote";
 import { migrate } from "./account-schema";
 
 /** A hold not settled after this long makes the sender ask the recipient. */
@@ -64,6 +67,8 @@ const RETRY_MS = 5_000;
 /** 9 rows × 10 columns stays under the 100 bound parameters a statement may have. */
 const LEDGER_ROWS_PER_INSERT = 9;
 const LEDGER_COLUMNS = 10;
+/** Least time between two retention checks of an Account whose oldest message cannot move yet. */
+const ARCHIVE_CHECK_MS = 3_600_000;
 /** Longest a settle waits in memory for another commit to ride along with. */
 const SETTLE_DELAY_MS = 250;
 
@@ -259,6 +264,10 @@ export class Account extends DurableObject<Env> {
   private jobsToSend = false;
   private sendingJobs: Promise<void> | null = null;
   private alarmAt: number | null = null;
+  /** A retention sweep is running (account/inbox-archive.ts). */
+  private archiving = false;
+  /** Last pricing version handed out (milliseconds, strictly increasing while this instance lives). */
+  private pricingVersion = 0;
   /** Test-only fault injection; empty in production. */
   readonly faults = new Set<Fault>();
   /** Test-only: rate limits to use instead of the configured ones (e.g. production values). */
@@ -310,16 +319,36 @@ export class Account extends DurableObject<Env> {
     return { pricing: pricingToJson(this.s.policy), quote: q };
   }
 
+  /** What this user would pay `recipientId` (given their published pricing), from this side. */
+  async quoteAsSender(recipientId: string, pricing: PricingJson): Promise<Quote> {
+    return quote(pricingFromJson(pricing), relationAsSender(this.sql, recipientId), config(this.env).feeBps);
+  }
+
+  async setAllowedBy(recipientId: string, discountBps: number | null): Promise<void> {
+    setAllowedBy(this.sql, recipientId, discountBps);
+  }
+
+  /** Newest first; past the retention window the rows come from the R2 archive (account/inbox-archive.ts). */
   async inbox(cursor: number | null, limit: number): Promise<Page<InboxMessage>> {
-    const rows = this.sql
-      .exec("SELECT * FROM inbox WHERE seq < ? ORDER BY seq DESC LIMIT ?", cursor ?? Number.MAX_SAFE_INTEGER, limit + 1)
-      .toArray();
+    const rows = await inboxPage(this.sql, this.env.ARCHIVE, cursor ?? Number.MAX_SAFE_INTEGER, limit);
     return page(rows, limit, "seq", toInboxMessage);
   }
 
   async inboxMessage(messageId: string): Promise<InboxMessage | null> {
-    const row = this.sql.exec("SELECT * FROM inbox WHERE message_id = ?", messageId).toArray()[0];
+    const row = await this.inboxRow(messageId);
     return row ? toInboxMessage(row) : null;
+  }
+
+  /** A received message, live or archived. */
+  private async inboxRow(messageId: string): Promise<Row | null> {
+    const live = this.sql.exec("SELECT * FROM inbox WHERE message_id = ?", messageId).toArray()[0];
+    if (live) return live;
+    const seq = archivedSeq(this.sql, messageId);
+    if (seq === null) return null;
+    const row = await archivedRow(this.sql, this.env.ARCHIVE, seq);
+    // Never treat a message we know we received as unknown (a retry would be delivered twice).
+    if (!row) throw new Error(`archived message ${seq} is missing from the archive`);
+    return row;
   }
 
   async markRead(messageId: string): Promise<boolean> {
@@ -329,7 +358,8 @@ export class Account extends DurableObject<Env> {
       now,
       messageId,
     );
-    return r.toArray().length === 1;
+    // An archived message is old and immutable where it is; it counts as found.
+    return r.toArray().length === 1 || archivedSeq(this.sql, messageId) !== null;
   }
 
   async outbox(cursor: number | null, limit: number): Promise<Page<OutboxMessage>> {
@@ -371,17 +401,13 @@ export class Account extends DurableObject<Env> {
     });
   }
 
-  async setPricing(p: PricingJson): Promise<PricingJson> {
+  /** Sets the pricing; `version` orders the public copy the Worker publishes (worker/profile-cache.ts). */
+  async setPricing(p: PricingJson): Promise<{ pricing: PricingJson; version: number }> {
     this.commit((tx) => {
-      tx.s.policy = {
-        defaultPrice: BigInt(p.defaultPrice),
-        firstContactPrice: BigInt(p.firstContactPrice),
-        returnDiscountBps: p.returnDiscountBps,
-        settlement: p.settlement,
-        replyWindowHours: p.replyWindowHours,
-      };
+      tx.s.policy = pricingFromJson(p);
     });
-    return pricingToJson(this.s.policy);
+    this.pricingVersion = Math.max(Date.now(), this.pricingVersion + 1);
+    return { pricing: pricingToJson(this.s.policy), version: this.pricingVersion };
   }
 
   async setAllowlist(userId: string, discountBps: number): Promise<void> {
@@ -518,9 +544,8 @@ export class Account extends DurableObject<Env> {
   /** Called by the Worker on the recipient's Account. */
   async receive(req: SendRequest): Promise<ReceiveResult> {
     const known = this.lookupSender(req.senderId, req.messageId);
-    const existing = known.seen
-      ? this.sql.exec("SELECT * FROM inbox WHERE message_id = ?", req.messageId).toArray()[0]
-      : undefined;
+    // (A replay of an archived message awaits R2 here; it only reads and answers.)
+    const existing = known.seen ? await this.inboxRow(req.messageId) : null;
     if (existing) {
       if (existing.request_hash !== req.requestHash || existing.sender_id !== req.senderId) {
         return { ok: false, code: "idempotency_conflict" };
@@ -810,6 +835,7 @@ export class Account extends DurableObject<Env> {
     const row = this.sql.exec("SELECT escrow_state FROM inbox WHERE message_id = ?", messageId).toArray()[0];
     // The status the send answered with; later escrow outcomes reach the sender by escrowOutcome().
     if (row) return { state: "delivered", status: row.escrow_state ? "escrowed" : "delivered" };
+    if (archivedSeq(this.sql, messageId) !== null) return { state: "delivered", status: "delivered" };
     this.sql.exec("INSERT OR IGNORE INTO tombstones (message_id, created_at) VALUES (?, ?)", messageId, Date.now());
     return { state: "aborted" };
   }
@@ -953,7 +979,34 @@ export class Account extends DurableObject<Env> {
     await this.expireChainPayments();
     await this.noticeFailedPayments();
     await this.flush();
+    await this.archiveOldMessages();
     this.scheduleNextAlarm(Date.now());
+  }
+
+  /** Moves settled inbox rows past the retention window to R2, a chunk at a time. */
+  async archiveOldMessages(): Promise<number> {
+    const retention = config(this.env).inboxRetentionMs;
+    if (!retention || this.archiving) return 0;
+    this.archiving = true;
+    let moved = 0;
+    try {
+      for (;;) {
+        const chunk = nextChunk(this.sql, this.userId(), Date.now() - retention);
+        if (!chunk) break;
+        // Other requests run during this await; a row read meanwhile stays live (commitChunk).
+        await this.env.ARCHIVE.put(chunk.key, JSON.stringify(chunk.rows), {
+          httpMetadata: { contentType: "application/json" },
+        });
+        const n = commitChunk(this.sql, chunk);
+        moved += n;
+        if (n === 0 || chunk.rows.length < CHUNK_ROWS) break;
+      }
+    } catch (err) {
+      console.warn(`inbox archive failed, will retry: ${(err as Error).message}`);
+    } finally {
+      this.archiving = false;
+    }
+    return moved;
   }
 
   private async resolveStaleHolds(now: number): Promise<void> {
@@ -1071,6 +1124,10 @@ export class Account extends DurableObject<Env> {
     const deadline = nextDeadline(this.sql);
     if (deadline !== null) next.push(Math.max(deadline * 1000 + EXPIRY_CHECK_MS, now + EXPIRY_CHECK_MS));
     if (pendingNotices || pendingEvents || unsent) next.push(now + RETRY_MS);
+    // The oldest live message reaching the retention window (checked at most hourly).
+    const retention = config(this.env).inboxRetentionMs;
+    const oldest = this.sql.exec<{ t: number }>("SELECT created_at AS t FROM inbox ORDER BY seq LIMIT 1").toArray()[0];
+    if (retention && oldest) next.push(Math.max(oldest.t + retention, now + ARCHIVE_CHECK_MS));
     if (next.length) this.ensureAlarm(Math.min(...next));
   }
 
@@ -1120,7 +1177,8 @@ export class Account extends DurableObject<Env> {
         sent: number | null;
         allow: number | null;
       }>(
-        `SELECT (SELECT 1 FROM inbox WHERE message_id = ?1) AS seen,
+        `SELECT COALESCE((SELECT 1 FROM inbox WHERE message_id = ?1),
+                         (SELECT 1 FROM archived_ids WHERE message_id = ?1)) AS seen,
                 (SELECT 1 FROM tombstones WHERE message_id = ?1) AS tomb,
                 (SELECT 1 FROM blocklist WHERE user_id = ?2) AS blocked,
                 (SELECT received FROM contacts WHERE user_id = ?2) AS received,

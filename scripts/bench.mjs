@@ -13,9 +13,13 @@
 //   2. the same send load against a recipient that already holds 10,000 messages,
 //      and GET /v1/inbox pages for that recipient vs a fresh one
 //   3. RSS of the server processes under send load
-//   4. last line: ratio (successful sends/s) / (health req/s)
+//   4. what one send cost, from the R2 archive after the run: flush batches
+//      (= queue messages = R2 writes ≥ D1 totals writes) per delivered message;
+//      written with the throughput figures to .bench/send-costs.json, which
+//      `npm run sim:scale` reads (docs/scaling.md)
+//   5. last line: ratio (successful sends/s) / (health req/s)
 import { execFileSync, execSync, spawn } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import autocannon from "autocannon";
@@ -42,6 +46,40 @@ async function call(method, path, { token, body } = {}) {
   const text = await res.text();
   if (!res.ok) throw new Error(`${method} ${path} → ${res.status} ${text}`);
   return text ? JSON.parse(text) : null;
+}
+
+function adminToken() {
+  if (process.env.ADMIN_TOKEN) return process.env.ADMIN_TOKEN;
+  const m = existsSync(".dev.vars") && readFileSync(".dev.vars", "utf8").match(/^ADMIN_TOKEN\s*=\s*"?([^"\n]*)"?/m);
+  return m ? m[1] : null;
+}
+
+/** Flush batches and message records an Account has in the R2 archive (GET /v1/ops/archive). */
+async function archived(userId, token) {
+  let cursor = null;
+  let batches = 0;
+  let messages = 0;
+  do {
+    const q = new URLSearchParams({ limit: "100", ...(cursor ? { cursor } : {}) });
+    const page = await call("GET", `/v1/ops/archive/${userId}?${q}`, { token });
+    batches += page.batches.length;
+    for (const b of page.batches) messages += b.messages.length;
+    cursor = page.nextCursor;
+  } while (cursor);
+  return { batches, messages };
+}
+
+/** Archive totals over these Accounts once they stop growing (the queue has drained). */
+async function archiveTotals(users, token) {
+  let last = null;
+  for (let i = 0; i < 30; i++) {
+    await new Promise((r) => setTimeout(r, 2000));
+    const all = await Promise.all(users.map((u) => archived(u.id, token)));
+    const now = all.reduce((a, b) => ({ batches: a.batches + b.batches, messages: a.messages + b.messages }));
+    if (last && now.batches === last.batches && now.messages === last.messages) return now;
+    last = now;
+  }
+  return last;
 }
 
 async function up() {
@@ -89,7 +127,7 @@ async function user(prefix) {
   const s = await call("POST", "/v1/auth/siwe/verify", { body: { message, signature } });
   const handle = `${prefix}_${Date.now().toString(36)}_${(seq++).toString(36)}`.slice(0, 30);
   await call("PUT", "/v1/me/profile", { token: s.accessToken, body: { handle } });
-  return { token: s.accessToken, handle };
+  return { token: s.accessToken, handle, id: s.user.id };
 }
 
 async function recipient(prefix) {
@@ -164,6 +202,40 @@ function serverRss(rootPid) {
   return `${Math.round(members.reduce((kb, p) => kb + p.rss, 0) / 1024)} MiB in ${members.length} processes`;
 }
 
+/**
+ * Per-send costs for `npm run sim:scale`. Counted: flush batches per delivered
+ * message (each is one queue message, one R2 object, at most one D1 upsert).
+ * Structural (from the code, see docs/scaling.md): Durable Object calls and
+ * storage commits per send.
+ */
+async function writeCosts(accounts, { send, health }) {
+  const token = adminToken();
+  if (!token) return console.log("(no ADMIN_TOKEN: per-send costs not measured)");
+  const { batches, messages } = await archiveTotals(accounts, token);
+  if (!messages) return console.log("(no archived messages found: per-send costs not measured)");
+  const perSend = batches / messages;
+  const costs = {
+    measuredAt: new Date().toISOString(),
+    source: "npm run bench",
+    messages,
+    batches,
+    perSend: {
+      doCalls: 3, // Worker → recipient.receive, recipient → sender.debit, Worker → sender.settle
+      storageCommits: 2 + 1 + 2 * perSend, // receive + debit + (settle, at worst alone) + freeze/forget per batch
+      queueMessages: perSend,
+      d1Writes: perSend, // at most one totals upsert per batch (the consumer keeps the newest per Account)
+      r2Writes: perSend,
+      r2Reads: perSend, // the consumer's head check
+    },
+    throughput: { sendsPerSecond: send["2xx/s"], healthPerSecond: health["2xx/s"], p99Ms: send["p99 ms"] },
+  };
+  mkdirSync(".bench", { recursive: true });
+  writeFileSync(".bench/send-costs.json", `${JSON.stringify(costs, null, 2)}\n`);
+  console.log(
+    `per send: ${perSend.toFixed(4)} flush batches (queue messages, R2 writes, ≤ D1 writes) over ${messages} messages → .bench/send-costs.json`,
+  );
+}
+
 const server = process.env.BENCH_URL ? null : await startServer();
 try {
   console.log(`server ${BASE}${server ? " (disposable, started by the bench)" : ""}`);
@@ -225,6 +297,7 @@ try {
   console.log(
     `send p99: ${send["p99 ms"]} ms at ${CONNECTIONS} connections; non-2xx/errors from funded senders: ${non2xx}`,
   );
+  await writeCosts([...senders, ...recipients, big, fresh], { send, health: rows[0] });
   console.log(`ratio (successful sends/s) / (health req/s): ${ratio(send["2xx/s"], rows[0]["2xx/s"])}`);
 } finally {
   server?.stop();

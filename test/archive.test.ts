@@ -5,6 +5,7 @@ import { expect, it } from "vitest";
 import type { Account } from "../durable-objects/account";
 import { archiveKey, type FlushBatch, freezeBatch } from "../durable-objects/account/outbox-flush";
 import { archiveBatch, consumeIndexBatch } from "../worker/queues/index-consumer";
+import { type ApiResult, api } from "./helpers";
 import { funded, send, settled, type User } from "./send-helpers";
 
 /** Row count of every D1 table (wrangler's and Cloudflare's own excluded) and the database size. */
@@ -173,4 +174,34 @@ it("a batch frozen before an eviction or failed send is resent unchanged", { tim
     state.storage.sql.exec("SELECT seq FROM flush_batches").toArray(),
   );
   expect(seqs).toEqual([]);
+});
+
+it("reads an Account's archive back through the admin route, in order, page by page", { timeout: 60_000 }, async () => {
+  const alice = await funded("100000000", "expa");
+  const bob = await funded("0", "expb");
+  for (let i = 0; i < 3; i++) {
+    expect((await send(alice, bob, `e${i}`)).status).toBe(201);
+    await drained(alice, bob); // one flush per round: several batches
+  }
+  const seqs: number[] = [];
+  const messages: string[] = [];
+  let cursor: string | null = null;
+  do {
+    const r: ApiResult = await api(
+      "GET",
+      `/v1/ops/archive/${bob.user.id}?limit=1${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ""}`,
+      { token: env.ADMIN_TOKEN },
+    );
+    expect(r.status).toBe(200);
+    for (const b of r.body.batches as FlushBatch[]) {
+      seqs.push(b.seq);
+      messages.push(...b.messages.map((m) => m.messageId));
+    }
+    cursor = r.body.nextCursor;
+  } while (cursor);
+  expect(seqs.length).toBeGreaterThanOrEqual(3);
+  expect(seqs).toEqual(seqs.map((_, i) => i + 1));
+  expect(messages).toHaveLength(3);
+  expect((await api("GET", `/v1/ops/archive/${bob.user.id}`)).status).toBe(401);
+  expect((await api("GET", "/v1/ops/archive/not-a-user", { token: env.ADMIN_TOKEN })).status).toBe(400);
 });

@@ -30,6 +30,8 @@ export interface Config {
   sendRate: BucketLimit;
   /** Paid messages accepted per recipient Account (token bucket). */
   receiveRate: BucketLimit;
+  /** Inbox messages older than this move from the Account to the R2 archive (0: never). */
+  inboxRetentionMs: number;
   /** Hash-chain every ledger entry (AUDIT_CHAIN=off only for the bench's comparison run). */
   auditChain: boolean;
   /** Sender reputation thresholds for first contacts; null when ABUSE_CHECKS=off (only for the bench's comparison run). */
@@ -87,6 +89,7 @@ export function config(env: Env): Config {
       perMinute: int(env.RECEIVE_RATE_PER_MINUTE, 120, "RECEIVE_RATE_PER_MINUTE"),
       burst: int(env.RECEIVE_RATE_BURST, 30, "RECEIVE_RATE_BURST"),
     },
+    inboxRetentionMs: int(env.INBOX_RETENTION_DAYS, 30, "INBOX_RETENTION_DAYS") * 86_400_000,
     auditChain: e.AUDIT_CHAIN !== "off",
     abuse: e.ABUSE_CHECKS === "off" ? null : abuseLimitsFrom(e),
   };

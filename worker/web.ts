@@ -4,7 +4,7 @@
 // link previews. Everything else is the single-page app's index.html.
 import type { Context } from "hono";
 import type { AppEnv } from "./http/router";
-import { publicProfile } from "./recipients";
+import { publicProfile } from "./profile-cache";
 
 /** Client routes of the web UI (frontend/src/routes.tsx); anything else is a 404. */
 const PAGES = [
@@ -42,7 +42,9 @@ export async function serveWeb(c: Context<AppEnv>): Promise<Response> {
 }
 
 async function profilePage(c: Context<AppEnv>, handle: string): Promise<Response> {
-  const profile = await publicProfile(c.env, handle);
+  // The cached profile (worker/profile-cache.ts): a viral page never reaches the Account.
+  const found = await publicProfile(c.env, handle);
+  const profile = found?.handle ? found : null;
   const page = await indexHtml(c, profile ? 200 : 404);
   if (!profile) return page;
   const name = profile.displayName ?? `@${profile.handle}`;

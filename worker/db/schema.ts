@@ -22,6 +22,13 @@ export const users = sqliteTable(
     discoverableInSearch: integer("discoverable_in_search", { mode: "boolean" }).notNull().default(true),
     emailVerified: integer("email_verified", { mode: "boolean" }).notNull().default(false),
     phoneVerified: integer("phone_verified", { mode: "boolean" }).notNull().default(false),
+    /**
+     * The public copy of the pricing the Account holds (PricingJson), so profile
+     * page views never reach a hot recipient's Account. Null until first read or
+     * set. `pricing_version` orders concurrent updates (the Account's stamp).
+     */
+    pricing: text("pricing"),
+    pricingVersion: integer("pricing_version"),
     createdAt: integer("created_at").notNull().default(now),
     updatedAt: integer("updated_at").notNull().default(now),
   },

@@ -78,3 +78,13 @@ export function pricingToJson(p: PricingPolicy): PricingJson {
     replyWindowHours: p.replyWindowHours,
   };
 }
+
+export function pricingFromJson(p: PricingJson): PricingPolicy {
+  return {
+    defaultPrice: BigInt(p.defaultPrice),
+    firstContactPrice: BigInt(p.firstContactPrice),
+    returnDiscountBps: p.returnDiscountBps,
+    settlement: p.settlement,
+    replyWindowHours: p.replyWindowHours,
+  };
+}

@@ -6,6 +6,7 @@ import { ApiError, notFound } from "../http/errors";
 import { Amount, bearerAuth, createRouter, errors, jsonBody, jsonResponse } from "../http/router";
 import { countPhoneLookup, limitLookups } from "../identity/rate-limit";
 import { requireUser } from "../middleware/auth";
+import { evictProfile, publishPricing } from "../profile-cache";
 import { findRecipient, findRecipientByPhone } from "../recipients";
 import { findUser, toUserJson, updateProfile } from "../users";
 import { UserSchema } from "./schemas";
@@ -232,9 +233,11 @@ export const meRoutes = createRouter()
   })
   .openapi(putProfile, async (c) => {
     const patch = c.req.valid("json");
+    const before = await findUser(c.env, c.var.userId);
     const user = await updateProfile(c.env, c.var.userId, patch);
     // The Account keeps its handle to stamp on messages it sends and receives.
     if (patch.handle !== undefined) await c.env.ACCOUNT.getByName(c.var.userId).setHandle(user.handle);
+    await evictProfile(user.id, before?.handle ?? null, user.handle);
     return c.json({ user: toUserJson(user) }, 200);
   })
   .openapi(putPricing, async (c) => {
@@ -247,21 +250,26 @@ export const meRoutes = createRouter()
         issues: over.map((path) => ({ path, message: `at most ${max}` })),
       });
     }
-    const pricing = await c.env.ACCOUNT.getByName(c.var.userId).setPricing({
+    const { pricing, version } = await c.env.ACCOUNT.getByName(c.var.userId).setPricing({
       ...p,
       replyWindowHours: p.replyWindowHours ?? 72,
     });
+    // The public copy profile pages read (worker/profile-cache.ts).
+    await publishPricing(c.env, c.var.userId, pricing, version);
     return c.json({ pricing }, 200);
   })
   .openapi(putAllow, async (c) => {
     const sender = await senderId(c.env, c.req.valid("param").sender, c.var.userId);
     const { discountBps } = c.req.valid("json");
     await c.env.ACCOUNT.getByName(c.var.userId).setAllowlist(sender.id, discountBps);
+    // Mirrored into the sender's Account, which works out their quotes (account/sender-quote.ts).
+    await c.env.ACCOUNT.getByName(sender.id).setAllowedBy(c.var.userId, discountBps);
     return c.json({ entry: { sender: sender.id, handle: sender.handle, discountBps } }, 200);
   })
   .openapi(deleteAllow, async (c) => {
     const sender = await senderId(c.env, c.req.valid("param").sender, c.var.userId);
     await c.env.ACCOUNT.getByName(c.var.userId).removeAllowlist(sender.id);
+    await c.env.ACCOUNT.getByName(sender.id).setAllowedBy(c.var.userId, null);
     return c.body(null, 204);
   })
   .openapi(putBlock, async (c) => {
@@ -274,6 +282,7 @@ export const meRoutes = createRouter()
     const { phone, discountBps } = c.req.valid("json");
     const sender = await senderByPhone(c.env, phone, c.var.userId);
     await c.env.ACCOUNT.getByName(c.var.userId).setAllowlist(sender.id, discountBps);
+    await c.env.ACCOUNT.getByName(sender.id).setAllowedBy(c.var.userId, discountBps);
     return c.json({ entry: { sender: sender.id, handle: sender.handle, discountBps } }, 200);
   })
   .openapi(postBlock, async (c) => {

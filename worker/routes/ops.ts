@@ -1,4 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
+import { readBatches } from "../archive";
 import { relayerStatus } from "../chain/relayer-status";
 import { ApiError, notFound } from "../http/errors";
 import { bearerAuth, createRouter, errors, jsonBody, jsonResponse } from "../http/router";
@@ -351,7 +352,48 @@ const relayer = createRoute({
   },
 });
 
+const ArchivedBatch = z
+  .object({
+    v: z.literal(1),
+    accountId: z.string(),
+    seq: z.number(),
+    frozenAt: z.number(),
+    ledger: z.array(z.record(z.string(), z.unknown())),
+    messages: z.array(z.record(z.string(), z.unknown())),
+    totals: z.record(z.string(), z.unknown()),
+  })
+  .passthrough()
+  .openapi("ArchivedBatch");
+
+const archive = createRoute({
+  method: "get",
+  path: "/archive/{accountId}",
+  tags,
+  summary: "An Account's flushed batches from the R2 archive, oldest first (admin; `npm run ops -- export`)",
+  security: bearerAuth,
+  middleware: [requireAdmin] as const,
+  request: {
+    params: z.object({ accountId: z.string().regex(/^u_[A-Za-z0-9_-]{1,64}$/) }),
+    query: z.object({
+      cursor: z.string().max(1024).optional(),
+      limit: z.coerce.number().int().min(1).max(100).default(50),
+    }),
+  },
+  responses: {
+    200: jsonResponse(
+      z.object({ batches: z.array(ArchivedBatch), nextCursor: z.string().nullable() }),
+      "One page of batches",
+    ),
+    ...errors(400, 401, 403),
+  },
+});
+
 export const opsRoutes = createRouter()
+  .openapi(archive, async (c) => {
+    const { accountId } = c.req.valid("param");
+    const { cursor, limit } = c.req.valid("query");
+    return c.json(await readBatches(c.env.ARCHIVE, accountId, cursor, limit), 200);
+  })
   .openapi(reseal, async (c) => c.json(await resealPii(c.env, c.req.valid("json").limit), 200))
   .openapi(status, async (c) => c.json(await opsStatus(c.env), 200))
   .openapi(standing, async (c) => {

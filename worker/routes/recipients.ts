@@ -6,8 +6,8 @@ import { ApiError, notFound } from "../http/errors";
 import { createRouter, errors, jsonBody, jsonResponse } from "../http/router";
 import { countPhoneLookup, limitLookups } from "../identity/rate-limit";
 import { optionalUser } from "../middleware/auth";
-import { findRecipient, findRecipientByPhone } from "../recipients";
-import type { UserRow } from "../users";
+import { type PublicProfile, profileOf, publicProfile } from "../profile-cache";
+import { findRecipientByPhone } from "../recipients";
 import { PricingSchema } from "./me";
 
 const tag = ["Discovery"];
@@ -74,17 +74,23 @@ const search = createRoute({
   },
 });
 
-/** The public profile, with the caller's quote when signed in. */
-async function recipientJson(env: Env, user: UserRow | undefined, senderId: string | undefined) {
-  if (!user) throw notFound("recipient_not_found", "No such recipient.");
-  const { pricing, quote } = await env.ACCOUNT.getByName(user.id).quoteFor(
-    senderId && senderId !== user.id ? senderId : null,
-  );
+/**
+ * The public profile (cached: worker/profile-cache.ts), with the caller's quote
+ * when signed in — worked out by the caller's own Account, so page views never
+ * reach the recipient's.
+ */
+async function recipientJson(env: Env, profile: PublicProfile | null, viewerId: string | undefined) {
+  if (!profile) throw notFound("recipient_not_found", "No such recipient.");
+  const quote =
+    viewerId && viewerId !== profile.id
+      ? await env.ACCOUNT.getByName(viewerId).quoteAsSender(profile.id, profile.pricing)
+      : null;
+  const { id, handle, displayName, verified, pricing } = profile;
   return {
-    id: user.id,
-    handle: user.handle,
-    displayName: user.displayName,
-    verified: { email: user.emailVerified, phone: user.phoneVerified },
+    id,
+    handle,
+    displayName,
+    verified,
     pricing,
     ...(quote
       ? { quote: { price: `${quote.price}`, fee: `${quote.fee}`, total: `${quote.total}`, reason: quote.reason } }
@@ -96,15 +102,15 @@ export const recipientRoutes = createRouter()
   .openapi(lookupByPhone, async (c) => {
     await countPhoneLookup(c.env, c.get("userId"));
     const user = await findRecipientByPhone(c.env, c.req.valid("json").phone);
-    return c.json(await recipientJson(c.env, user, c.get("userId")), 200);
+    // Not cached by number: a phone number never becomes a cache key.
+    return c.json(await recipientJson(c.env, user ? await profileOf(c.env, user) : null, c.get("userId")), 200);
   })
   .openapi(getRecipient, async (c) => {
     const { selector } = c.req.valid("param");
     if (selector.trim().startsWith("+")) {
       throw new ApiError(400, "phone_in_url", "Look phone numbers up with POST /v1/recipients/lookup {phone}.");
     }
-    const user = await findRecipient(c.env, selector);
-    return c.json(await recipientJson(c.env, user, c.get("userId")), 200);
+    return c.json(await recipientJson(c.env, await publicProfile(c.env, selector), c.get("userId")), 200);
   })
   .openapi(search, async (c) => {
     const q = c.req.valid("query").q.replace(/^@/, "").toLowerCase();

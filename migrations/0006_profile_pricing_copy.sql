@@ -1,0 +1,2 @@
+ALTER TABLE `users` ADD `pricing` text;--> statement-breakpoint
+ALTER TABLE `users` ADD `pricing_version` integer;
