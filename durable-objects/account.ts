@@ -7,6 +7,7 @@
 // flush; what may interleave there is spelled out at each one.
 import { DurableObject } from "cloudflare:workers";
 import { config } from "../worker/config";
+import { notifyJob } from "../worker/domain/delivery-job";
 import type { MessageId } from "../worker/domain/message-id";
 import {
   type PricingJson,
@@ -222,6 +223,8 @@ export class Account extends DurableObject<Env> {
   private alarmAt: number | null = null;
   /** Test-only fault injection; empty in production. */
   readonly faults = new Set<Fault>();
+  /** Lowest minPrice over the user's connected notification channels; null: none connected. */
+  private notifyMin: bigint | null = null;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -229,6 +232,8 @@ export class Account extends DurableObject<Env> {
     ctx.blockConcurrencyWhile(async () => {
       migrate(this.sql);
       this.s = this.load();
+      const notify = ctx.storage.kv.get<string>("notify_min_price");
+      this.notifyMin = notify === undefined ? null : BigInt(notify);
       this.alarmAt = await ctx.storage.getAlarm();
     });
   }
@@ -270,6 +275,16 @@ export class Account extends DurableObject<Env> {
   async inboxMessage(messageId: string): Promise<InboxMessage | null> {
     const row = this.sql.exec("SELECT * FROM inbox WHERE message_id = ?", messageId).toArray()[0];
     return row ? toInboxMessage(row) : null;
+  }
+
+  /** Bodies of received messages, read by the notification consumer for channels with includeBody. */
+  async messageBodies(messageIds: string[]): Promise<Record<string, string>> {
+    const out: Record<string, string> = {};
+    for (const id of messageIds.slice(0, 100)) {
+      const row = this.sql.exec("SELECT body FROM inbox WHERE message_id = ?", id).toArray()[0];
+      if (row) out[id] = row.body as string;
+    }
+    return out;
   }
 
   async markRead(messageId: string): Promise<boolean> {
@@ -351,6 +366,17 @@ export class Account extends DurableObject<Env> {
     if (blocked)
       this.sql.exec("INSERT OR IGNORE INTO blocklist (user_id, created_at) VALUES (?, ?)", userId, Date.now());
     else this.sql.exec("DELETE FROM blocklist WHERE user_id = ?", userId);
+  }
+
+  /**
+   * Notification rails (worker/notify/channels.ts keeps this in step with D1):
+   * messages received at or above this price go to the `deliveries` queue with
+   * the next batched flush; null turns notices off.
+   */
+  async setNotify(minPrice: string | null): Promise<void> {
+    if (minPrice === null) this.ctx.storage.kv.delete("notify_min_price");
+    else this.ctx.storage.kv.put("notify_min_price", minPrice);
+    this.notifyMin = minPrice === null ? null : BigInt(minPrice);
   }
 
   // ── money in and out (simulated ledger) ─────────────────────────────────────
@@ -839,7 +865,7 @@ export class Account extends DurableObject<Env> {
         .toArray();
       const received = this.sql
         .exec(
-          "SELECT seq, message_id, sender_id, price, fee, status, created_at FROM inbox WHERE seq > ? ORDER BY seq LIMIT ?",
+          "SELECT seq, message_id, sender_id, sender_handle, price, fee, status, created_at FROM inbox WHERE seq > ? ORDER BY seq LIMIT ?",
           cursor.m,
           EVENTS_PER_QUEUE_MESSAGE,
         )
@@ -873,7 +899,22 @@ export class Account extends DurableObject<Env> {
       }
       for (const r of rows) events.push(JSON.parse(r.body));
       events.push(this.totalsEvent());
+      // New messages the user wants to hear about ride the same flush: one
+      // `deliveries` message per flush (a digest), nothing per message.
+      const notify = notifyJob(
+        accountId,
+        received.map((m) => ({
+          messageId: m.message_id as string,
+          senderId: m.sender_id as string,
+          senderHandle: m.sender_handle as string | null,
+          price: m.price as string,
+          status: m.status as string,
+          createdAt: m.created_at as number,
+        })),
+        this.notifyMin,
+      );
       try {
+        if (notify) await this.env.DELIVERIES.send(notify, { contentType: "json" });
         await this.env.INDEX.send({ events }, { contentType: "json" });
       } catch (err) {
         console.warn(`index flush failed, will retry: ${(err as Error).message}`);

@@ -8,6 +8,7 @@ import { renderDocs } from "./http/docs";
 import { ApiError } from "./http/errors";
 import { createRouter } from "./http/router";
 import { authRoutes } from "./routes/auth";
+import { channelRoutes } from "./routes/channels";
 import { devRoutes } from "./routes/dev";
 import { healthRoutes } from "./routes/health";
 import { meRoutes } from "./routes/me";
@@ -18,6 +19,7 @@ import { passkeyRoutes } from "./routes/passkeys";
 import { paymentRoutes } from "./routes/payments";
 import { recipientRoutes } from "./routes/recipients";
 import { verifyRoutes } from "./routes/verify";
+import { webhookRoutes } from "./routes/webhooks";
 
 import { VERSION } from "./version";
 
@@ -59,7 +61,9 @@ const routes = app
   .route("/v1", recipientRoutes)
   .route("/v1", messageRoutes)
   .route("/v1/payments", paymentRoutes)
-  .route("/v1/ops", opsRoutes);
+  .route("/v1/ops", opsRoutes)
+  .route("/v1/channels", channelRoutes)
+  .route("/webhooks", webhookRoutes);
 
 app.doc31("/openapi.json", {
   openapi: "3.1.0",

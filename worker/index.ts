@@ -1,7 +1,9 @@
 // Worker entry: HTTP (Hono), queue consumers and the cron indexer; exports the
 // Durable Object classes wrangler binds.
 import app from "./app";
+import type { DeliveryJob } from "./domain/delivery-job";
 import { purgeExpired } from "./maintenance";
+import { consumeDeadLetters, consumeDeliveries } from "./notify/consumer";
 import { consumeIndexBatch, type IndexMessage } from "./queues/index-consumer";
 
 export { Account } from "../durable-objects/account";
@@ -11,7 +13,8 @@ export default {
   fetch: app.fetch,
   async queue(batch, env) {
     if (batch.queue === "index") return consumeIndexBatch(batch as MessageBatch<IndexMessage>, env);
-    // deliveries (notification rails) and the dead-letter queues are consumed once those rails exist.
+    if (batch.queue === "deliveries") return consumeDeliveries(batch as MessageBatch<DeliveryJob>, env);
+    if (batch.queue === "deliveries-dlq") return consumeDeadLetters(batch as MessageBatch<DeliveryJob>, env);
     batch.ackAll();
   },
   // Every minute. The chain indexer (LEDGER_MODE=chain) will run here too.

@@ -2,6 +2,7 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { ApiError, notFound } from "../http/errors";
 import { Amount, bearerAuth, createRouter, errors, jsonBody, jsonResponse } from "../http/router";
 import { requireUser } from "../middleware/auth";
+import { listChannels, toChannelJson } from "../notify/channels";
 import { findRecipient } from "../recipients";
 import { findUser, toUserJson, updateProfile } from "../users";
 import { UserSchema } from "./schemas";
@@ -154,12 +155,13 @@ async function senderId(env: Env, selector: string, self: string): Promise<{ id:
 
 export const meRoutes = createRouter()
   .openapi(getMe, async (c) => {
-    const [user, account] = await Promise.all([
+    const [user, account, channels] = await Promise.all([
       findUser(c.env, c.var.userId),
       c.env.ACCOUNT.getByName(c.var.userId).summary(),
+      listChannels(c.env, c.var.userId),
     ]);
     if (!user) throw notFound("not_found", "User not found.");
-    return c.json({ user: toUserJson(user), ...account, channels: [] }, 200);
+    return c.json({ user: toUserJson(user), ...account, channels: channels.map(toChannelJson) }, 200);
   })
   .openapi(putProfile, async (c) => {
     const patch = c.req.valid("json");

@@ -1,0 +1,340 @@
+// The `deliveries` queue consumer and its dead-letter consumer.
+//
+// notify job (from an Account flush) → one task per connected channel whose
+// minPrice the messages reach → each tried once inline; a retryable failure
+// becomes a `deliver` job for that channel alone, queued with backoff. A deliver
+// job retries itself with `retry({delaySeconds})` until the queue's max_retries,
+// after which the queue moves it to `deliveries-dlq`, whose consumer records the
+// dead letter. Every task first claims (key, channel) in D1, so a redelivered
+// queue message, or a notify job and its own retry racing, notify at most once.
+// D1 work is batched per queue batch: one read of the channels, one claim batch,
+// one results batch — the consumer must stay cheap while a provider is down.
+import { retryDelay } from "../domain/backoff";
+import type { ChannelName, DeliveryJob, NotifyItem } from "../domain/delivery-job";
+import type { ChannelRow } from "./channels";
+import { revokeChannel } from "./channels";
+import { notifyConfig } from "./config";
+import { type Attempted, deliver, inboxUrl } from "./deliver";
+import { notificationKey } from "./jobs";
+
+interface Task {
+  msgIndex: number;
+  row: ChannelRow;
+  key: string;
+  items: NotifyItem[];
+  test: boolean;
+  redrive: boolean;
+  /** Attempt number of this try (1 = first). */
+  attempt: number;
+  result?: Attempted;
+}
+
+/** A claim older than this is a consumer that died mid-delivery; it may be taken over. */
+const STALE_CLAIM_MS = 60_000;
+const MAX_PARAMS = 90;
+
+async function loadChannels(env: Env, userIds: string[]): Promise<Map<string, ChannelRow[]>> {
+  const out = new Map<string, ChannelRow[]>();
+  for (let i = 0; i < userIds.length; i += MAX_PARAMS) {
+    const chunk = userIds.slice(i, i + MAX_PARAMS);
+    const { results } = await env.DB.prepare(
+      `SELECT * FROM channels WHERE status = 'connected' AND user_id IN (${chunk.map(() => "?").join(", ")})`,
+    )
+      .bind(...chunk)
+      .all<Record<string, unknown>>();
+    for (const r of results) {
+      const row = fromSql(r);
+      out.set(row.userId, [...(out.get(row.userId) ?? []), row]);
+    }
+  }
+  return out;
+}
+
+function fromSql(r: Record<string, unknown>): ChannelRow {
+  return {
+    userId: r.user_id as string,
+    channel: r.channel as ChannelName,
+    status: r.status as ChannelRow["status"],
+    consentVersion: r.consent_version as string,
+    consentAt: r.consent_at as number,
+    connectedAt: r.connected_at as number | null,
+    includeBody: r.include_body === 1 || r.include_body === true,
+    minPrice: r.min_price as string,
+    ciphertext: r.ciphertext as string | null,
+    iv: r.iv as string | null,
+    keyVersion: r.key_version as number | null,
+    subjectIndex: r.subject_index as string | null,
+    connectTokenHash: r.connect_token_hash as string | null,
+    connectExpiresAt: r.connect_expires_at as number | null,
+    lastDeliveredAt: r.last_delivered_at as number | null,
+    lastError: r.last_error as string | null,
+    lastErrorAt: r.last_error_at as number | null,
+    updatedAt: r.updated_at as number,
+  };
+}
+
+/** Claims each task's (key, channel); tasks already delivered, failed for good or in flight elsewhere drop out. */
+async function claim(env: Env, tasks: Task[], now: number): Promise<Task[]> {
+  if (tasks.length === 0) return [];
+  const stmts = tasks.map((t) =>
+    env.DB.prepare(
+      `INSERT INTO deliveries (key, channel, user_id, state, attempts, claimed_at, created_at, updated_at)
+       VALUES (?1, ?2, ?3, 'sending', 1, ?4, ?4, ?4)
+       ON CONFLICT (key, channel) DO UPDATE SET state = 'sending', attempts = deliveries.attempts + 1,
+         claimed_at = ?4, updated_at = ?4
+       WHERE deliveries.state = 'retry' OR (deliveries.state = 'sending' AND deliveries.claimed_at < ?5)
+         OR (?6 = 1 AND deliveries.state = 'dead')
+       RETURNING attempts`,
+    ).bind(t.key, t.row.channel, t.row.userId, now, now - STALE_CLAIM_MS, t.redrive ? 1 : 0),
+  );
+  const results = await env.DB.batch<{ attempts: number }>(stmts);
+  return tasks.filter((_, i) => results[i].results.length === 1);
+}
+
+async function attachBodies(env: Env, tasks: Task[]): Promise<Map<Task, Map<string, string>>> {
+  const out = new Map<Task, Map<string, string>>();
+  await Promise.all(
+    tasks
+      .filter((t) => t.row.includeBody && !t.test)
+      .map(async (t) => {
+        try {
+          const bodies = await env.ACCOUNT.getByName(t.row.userId).messageBodies(t.items.map((i) => i.messageId));
+          out.set(t, new Map(Object.entries(bodies)));
+        } catch {
+          out.set(t, new Map()); // the notice still goes out, without text
+        }
+      }),
+  );
+  return out;
+}
+
+async function record(env: Env, tasks: Task[], now: number): Promise<void> {
+  const stmts: D1PreparedStatement[] = [];
+  for (const t of tasks) {
+    const r = t.result as Attempted;
+    const state = r.ok ? "delivered" : r.kind === "retry" ? "retry" : "failed";
+    const outcome = r.ok ? "delivered" : r.kind;
+    stmts.push(
+      env.DB.prepare("UPDATE deliveries SET state = ?, updated_at = ? WHERE key = ? AND channel = ?").bind(
+        state,
+        now,
+        t.key,
+        t.row.channel,
+      ),
+      env.DB.prepare(
+        `INSERT INTO delivery_attempts (key, channel, user_id, attempt, outcome, provider_code, provider_message_id,
+           latency_ms, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      ).bind(
+        t.key,
+        t.row.channel,
+        t.row.userId,
+        t.attempt,
+        outcome,
+        r.code,
+        r.ok ? (r.providerMessageId ?? null) : null,
+        r.latencyMs,
+        now,
+      ),
+      r.ok
+        ? env.DB.prepare("UPDATE channels SET last_delivered_at = ? WHERE user_id = ? AND channel = ?").bind(
+            now,
+            t.row.userId,
+            t.row.channel,
+          )
+        : env.DB.prepare(
+            "UPDATE channels SET last_error = ?, last_error_at = ? WHERE user_id = ? AND channel = ?",
+          ).bind(r.error, now, t.row.userId, t.row.channel),
+    );
+  }
+  if (stmts.length) await env.DB.batch(stmts);
+  for (const t of tasks) {
+    const r = t.result as Attempted;
+    if (!r.ok) {
+      // Codes and reasons only: never a target, token or body.
+      console.warn(`delivery ${t.row.channel} attempt ${t.attempt}: ${r.kind} (${r.code} ${r.error})`);
+      if (r.kind === "revoked") await revokeChannel(env, t.row.userId, t.row.channel, r.error);
+    }
+  }
+}
+
+export async function consumeDeliveries(batch: MessageBatch<DeliveryJob>, env: Env): Promise<void> {
+  const nc = notifyConfig(env);
+  const now = Date.now();
+  const jobs = batch.messages.map((m) => m.body);
+  const byUser = await loadChannels(env, [...new Set(jobs.map((j) => j.recipientId))]);
+  const url = inboxUrl(env);
+
+  const tasks: Task[] = [];
+  for (const [msgIndex, job] of jobs.entries()) {
+    const rows = byUser.get(job.recipientId) ?? [];
+    if (job.kind === "notify") {
+      for (const row of rows) {
+        const items = job.items.filter((i) => BigInt(i.price) >= BigInt(row.minPrice));
+        if (items.length === 0) continue;
+        tasks.push({
+          msgIndex,
+          row,
+          key: await notificationKey(items),
+          items,
+          test: false,
+          redrive: false,
+          attempt: 1,
+        });
+      }
+    } else {
+      // A channel disconnected meanwhile simply gets nothing.
+      const row = rows.find((r) => r.channel === job.channel);
+      if (!row) continue;
+      tasks.push({
+        msgIndex,
+        row,
+        key: job.key,
+        items: job.items,
+        test: job.test === true,
+        redrive: job.redrive === true,
+        attempt: job.prior + batch.messages[msgIndex].attempts,
+      });
+    }
+  }
+
+  const claimed = await claim(env, tasks, now);
+  const bodies = await attachBodies(env, claimed);
+  await Promise.all(
+    claimed.map(async (t) => {
+      t.result = await deliver(env, t.row, {
+        key: t.key,
+        recipientId: t.row.userId,
+        items: t.items,
+        bodies: t.row.includeBody ? (bodies.get(t) ?? new Map()) : null,
+        test: t.test,
+        inboxUrl: url,
+      });
+    }),
+  );
+  await record(env, claimed, Date.now());
+
+  // Ack or retry each queue message by what its tasks came to.
+  for (const [i, msg] of batch.messages.entries()) {
+    const job = jobs[i];
+    const retries = claimed.filter((t) => t.msgIndex === i && t.result && !t.result.ok && t.result.kind === "retry");
+    if (retries.length === 0) {
+      msg.ack();
+      continue;
+    }
+    const delay = (t: Task) => {
+      const r = t.result as Extract<Attempted, { kind: "retry" }>;
+      return retryDelay(t.attempt, nc.backoffBaseSeconds, nc.backoffMaxSeconds, r.retryAfter);
+    };
+    if (job.kind === "deliver") {
+      msg.retry({ delaySeconds: delay(retries[0]) });
+      continue;
+    }
+    // The fan-out's failed channels continue as their own jobs, each with its own backoff.
+    try {
+      await env.DELIVERIES.sendBatch(
+        retries.map((t) => ({
+          body: {
+            kind: "deliver",
+            recipientId: job.recipientId,
+            channel: t.row.channel,
+            key: t.key,
+            items: t.items,
+            prior: t.attempt,
+          } satisfies DeliveryJob,
+          contentType: "json" as const,
+          delaySeconds: delay(t),
+        })),
+      );
+      msg.ack();
+    } catch (err) {
+      // The claims say 'retry', so the redelivered notify job picks up exactly these channels again.
+      console.warn(`deliveries fan-out requeue failed: ${(err as Error).message}`);
+      msg.retry({ delaySeconds: nc.backoffBaseSeconds });
+    }
+  }
+}
+
+/** `deliveries-dlq`: jobs that used up their retries become dead letters (listed and redriven by ops). */
+export async function consumeDeadLetters(batch: MessageBatch<DeliveryJob>, env: Env): Promise<void> {
+  const now = Date.now();
+  const stmts: D1PreparedStatement[] = [];
+  for (const msg of batch.messages) {
+    const job = msg.body;
+    const channel = job.kind === "deliver" ? job.channel : "*";
+    const key = job.kind === "deliver" ? job.key : await notificationKey(job.items);
+    stmts.push(
+      env.DB.prepare(
+        `INSERT INTO dead_letters (key, channel, user_id, job, last_error, created_at)
+         VALUES (?1, ?2, ?3, ?4, (SELECT outcome || ' ' || provider_code FROM delivery_attempts
+                                  WHERE key = ?1 AND channel = ?2 ORDER BY id DESC LIMIT 1), ?5)
+         ON CONFLICT (key, channel) DO UPDATE SET job = excluded.job, last_error = excluded.last_error,
+           created_at = excluded.created_at, redriven_at = NULL`,
+      ).bind(key, channel, job.recipientId, JSON.stringify(job), now),
+      env.DB.prepare(
+        "UPDATE deliveries SET state = 'dead', updated_at = ? WHERE key = ? AND channel = ? AND state != 'delivered'",
+      ).bind(now, key, channel),
+    );
+  }
+  await env.DB.batch(stmts);
+  batch.ackAll();
+}
+
+export interface DeadLetter {
+  id: number;
+  key: string;
+  channel: string;
+  userId: string;
+  lastError: string | null;
+  createdAt: string;
+  redrivenAt: string | null;
+}
+
+export async function listDeadLetters(env: Env, limit = 100): Promise<DeadLetter[]> {
+  const { results } = await env.DB.prepare(
+    "SELECT id, key, channel, user_id, last_error, created_at, redriven_at FROM dead_letters ORDER BY id DESC LIMIT ?",
+  )
+    .bind(limit)
+    .all<Record<string, unknown>>();
+  return results.map((r) => ({
+    id: r.id as number,
+    key: r.key as string,
+    channel: r.channel as string,
+    userId: r.user_id as string,
+    lastError: r.last_error as string | null,
+    createdAt: new Date(r.created_at as number).toISOString(),
+    redrivenAt: r.redriven_at === null ? null : new Date(r.redriven_at as number).toISOString(),
+  }));
+}
+
+/**
+ * Sends dead letters not yet redriven back to the queue, once: each is marked
+ * before it is sent (and unmarked if the send fails), so two redrives never
+ * send one twice; the (key, channel) claim stops a double notice regardless.
+ */
+export async function redriveDeadLetters(env: Env, ids: number[] | null): Promise<number> {
+  const now = Date.now();
+  const filter = ids?.length ? `AND id IN (${ids.map(() => "?").join(", ")})` : "";
+  const { results } = await env.DB.prepare(
+    `UPDATE dead_letters SET redriven_at = ? WHERE id IN
+       (SELECT id FROM dead_letters WHERE redriven_at IS NULL ${filter} ORDER BY id LIMIT 100)
+     RETURNING id, job`,
+  )
+    .bind(now, ...(ids ?? []))
+    .all<{ id: number; job: string }>();
+  if (results.length === 0) return 0;
+  const jobs = results.map((r) => {
+    const job = JSON.parse(r.job) as DeliveryJob;
+    return job.kind === "deliver" ? { ...job, redrive: true } : job;
+  });
+  try {
+    await env.DELIVERIES.sendBatch(jobs.map((body) => ({ body, contentType: "json" as const })));
+  } catch (err) {
+    await env.DB.prepare(
+      `UPDATE dead_letters SET redriven_at = NULL WHERE redriven_at = ? AND id IN (${results.map(() => "?").join(", ")})`,
+    )
+      .bind(now, ...results.map((r) => r.id))
+      .run();
+    throw err;
+  }
+  return results.length;
+}
