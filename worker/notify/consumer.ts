@@ -29,6 +29,9 @@ interface Task {
   result?: Attempted;
 }
 
+/** Test seam (like the Account's `faults`): null in production. */
+export const consumerGate: { hold: Promise<void> | null } = { hold: null };
+
 /** A claim older than this is a consumer that died mid-delivery; it may be taken over. */
 const STALE_CLAIM_MS = 60_000;
 const MAX_PARAMS = 90;
@@ -158,6 +161,8 @@ async function record(env: Env, tasks: Task[], now: number): Promise<void> {
 }
 
 export async function consumeDeliveries(batch: MessageBatch<DeliveryJob>, env: Env): Promise<void> {
+  // Test-only: a held gate stands for a stopped consumer (messages wait in the queue, no attempt used).
+  if (consumerGate.hold) await consumerGate.hold;
   const nc = notifyConfig(env);
   const now = Date.now();
   const jobs = batch.messages.map((m) => m.body);
