@@ -85,7 +85,13 @@ export async function connectTelegram(u: User) {
     message: { chat: { id: Number(chatId) }, text: `/start ${token}` },
   });
   expect(res.status).toBe(200);
-  return { chatId, key: `tg:${chatId}` };
+  const key = `tg:${chatId}`;
+  // The bot's "Connected" reply goes out in waitUntil; let it land before a test scripts this chat.
+  await waitFor(
+    () => railRequests(key),
+    (r) => r.length > 0,
+  );
+  return { chatId, key };
 }
 
 /** Requests whose body mentions this messageId (a recipient's rail may carry other tests' traffic only by mistake). */
