@@ -150,13 +150,19 @@ async function record(env: Env, tasks: Task[], now: number): Promise<void> {
     );
   }
   if (stmts.length) await env.DB.batch(stmts);
+  // One log line per batch, codes and reasons only: never a target, token or body.
+  const failures = new Map<string, number>();
   for (const t of tasks) {
     const r = t.result as Attempted;
-    if (!r.ok) {
-      // Codes and reasons only: never a target, token or body.
-      console.warn(`delivery ${t.row.channel} attempt ${t.attempt}: ${r.kind} (${r.code} ${r.error})`);
-      if (r.kind === "revoked") await revokeChannel(env, t.row.userId, t.row.channel, r.error);
-    }
+    if (r.ok) continue;
+    const k = `${t.row.channel} ${r.kind} ${r.code} ${r.error}`;
+    failures.set(k, (failures.get(k) ?? 0) + 1);
+    if (r.kind === "revoked") await revokeChannel(env, t.row.userId, t.row.channel, r.error);
+  }
+  if (failures.size) {
+    console.warn(
+      `deliveries: ${tasks.length - [...failures.values()].reduce((a, b) => a + b, 0)} delivered; failed: ${[...failures].map(([k, n]) => `${k} ×${n}`).join(", ")}`,
+    );
   }
 }
 
