@@ -104,6 +104,12 @@ export const MIGRATIONS: string[] = [
   `ALTER TABLE account ADD COLUMN flushed_ledger_id INTEGER NOT NULL DEFAULT 0;`,
   // v3: new messages reach the index queue straight from the inbox table.
   `ALTER TABLE account ADD COLUMN flushed_inbox_seq INTEGER NOT NULL DEFAULT 0;`,
+  // v4: batches are frozen (numbered, stored) before they are sent, so a resend
+  // is the same batch and the R2 archive holds each exactly once.
+  `
+  ALTER TABLE account ADD COLUMN flush_seq INTEGER NOT NULL DEFAULT 0;
+  CREATE TABLE flush_batches (seq INTEGER PRIMARY KEY, body TEXT NOT NULL);
+  `,
 ];
 
 export function migrate(sql: SqlStorage): void {

@@ -7,7 +7,6 @@
 // flush; what may interleave there is spelled out at each one.
 import { DurableObject } from "cloudflare:workers";
 import { config } from "../worker/config";
-import { notifyJob } from "../worker/domain/delivery-job";
 import type { MessageId } from "../worker/domain/message-id";
 import {
   type PricingJson,
@@ -18,21 +17,17 @@ import {
   type SenderRelation,
 } from "../worker/domain/pricing";
 import { type Bucket, type BucketLimit, take } from "../worker/domain/rate-limit";
+import { hasUnflushed, OutboxFlush, recordStatusChange, type TotalsRecord } from "./account/outbox-flush";
 import { migrate } from "./account-schema";
 
 /** A hold not settled after this long makes the sender ask the recipient. */
 export const HOLD_RESOLVE_AFTER_MS = 30_000;
 /** Retry delay for work that failed (queue flush, escrow notifications). */
 const RETRY_MS = 5_000;
-const EVENTS_PER_QUEUE_MESSAGE = 100;
 /** 11 rows × 9 columns stays under the 100 bound parameters a statement may have. */
 const LEDGER_ROWS_PER_INSERT = 11;
 /** Longest a settle waits in memory for another commit to ride along with. */
 const SETTLE_DELAY_MS = 250;
-/** How long committed events wait to be sent to the index queue together. */
-const FLUSH_DELAY_MS = 1_000;
-/** If the object is evicted before its flush timer fires, the alarm flushes. */
-const FLUSH_BACKSTOP_MS = 60_000;
 
 export type LedgerKind = "topup" | "send" | "receive" | "fee" | "hold" | "release" | "refund" | "withdraw" | "deposit";
 
@@ -62,43 +57,7 @@ interface Delta {
 interface Tx {
   s: State;
   entry(kind: LedgerKind, amount: bigint, delta: Delta, ref: string | null): number;
-  event(e: IndexEvent): void;
 }
-
-/** What the index queue carries into D1 (see worker/queues/index-consumer.ts). */
-export type IndexEvent =
-  | {
-      t: "ledger";
-      accountId: string;
-      entryId: number;
-      kind: LedgerKind;
-      amount: string;
-      balanceAfter: string;
-      ref: string | null;
-      createdAt: number;
-    }
-  | {
-      t: "message";
-      messageId: string;
-      senderId: string;
-      recipientId: string;
-      price: string;
-      fee: string;
-      status: string;
-      createdAt: number;
-      updatedAt: number;
-    }
-  | {
-      t: "totals";
-      accountId: string;
-      seq: number;
-      balance: string;
-      held: string;
-      fees: string;
-      topups: string;
-      deposits: string;
-      withdrawals: string;
-    };
 
 export type Fail<C extends string, D = object> = { ok: false; code: C } & D;
 
@@ -214,9 +173,7 @@ export class Account extends DurableObject<Env> {
   private s!: State;
   /** messageIds this Account is receiving right now (awaiting the sender's debit). */
   private readonly inFlight = new Set<string>();
-  private flushing: Promise<void> | null = null;
-  private flushAgain = false;
-  private flushTimer: ReturnType<typeof setTimeout> | null = null;
+  private readonly outboxFlush: OutboxFlush;
   /** Settles waiting for this Account's next commit (messageId → status). */
   private readonly pendingSettles = new Map<string, string>();
   private settleTimer: ReturnType<typeof setTimeout> | null = null;
@@ -229,6 +186,16 @@ export class Account extends DurableObject<Env> {
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.sql = ctx.storage.sql;
+    this.outboxFlush = new OutboxFlush({
+      sql: this.sql,
+      accountId: () => this.userId(),
+      totals: () => this.totalsRecord(),
+      send: async (batch) => {
+        await this.env.INDEX.send(batch, { contentType: "json" });
+      },
+      wakeAt: (at) => this.ensureAlarm(at),
+      notifyMinPrice: () => this.notifyMin,
+    });
     ctx.blockConcurrencyWhile(async () => {
       migrate(this.sql);
       this.s = this.load();
@@ -370,8 +337,8 @@ export class Account extends DurableObject<Env> {
 
   /**
    * Notification rails (worker/notify/channels.ts keeps this in step with D1):
-   * messages received at or above this price go to the `deliveries` queue with
-   * the next batched flush; null turns notices off.
+   * messages received at or above this price ride the next flush batch as
+   * notify records; null turns notices off.
    */
   async setNotify(minPrice: string | null): Promise<void> {
     if (minPrice === null) this.ctx.storage.kv.delete("notify_min_price");
@@ -535,7 +502,7 @@ export class Account extends DurableObject<Env> {
           req.senderId,
         );
       }
-      // (The new message reaches the index from the inbox table itself; see flushLoop.)
+      // (The new message reaches the index from the inbox table itself; see account/outbox-flush.ts.)
     });
   }
 
@@ -731,7 +698,7 @@ export class Account extends DurableObject<Env> {
     const price = big(row.price);
     this.sql.exec("UPDATE inbox SET escrow_state = 'releasing', status = 'released' WHERE message_id = ?", messageId);
     tx.entry("release", price, { held: -price, balance: price }, messageId);
-    this.updateMessageEvent(tx, messageId, "released");
+    this.recordStatus(messageId, "released");
     return true;
   }
 
@@ -775,7 +742,7 @@ export class Account extends DurableObject<Env> {
         if (outcome === "refunded") {
           this.sql.exec("UPDATE inbox SET status = 'refunded' WHERE message_id = ?", r.message_id);
           tx.entry("refund", big(current.price), { held: -big(current.price) }, r.message_id as string);
-          this.updateMessageEvent(tx, r.message_id as string, "refunded");
+          this.recordStatus(r.message_id as string, "refunded");
         }
       });
     }
@@ -794,11 +761,7 @@ export class Account extends DurableObject<Env> {
     const pendingNotices = this.sql
       .exec("SELECT 1 FROM inbox WHERE escrow_state IN ('releasing', 'refunding') LIMIT 1")
       .toArray().length;
-    const pendingEvents =
-      this.sql.exec("SELECT 1 FROM events LIMIT 1").toArray().length ||
-      this.sql.exec("SELECT 1 FROM ledger WHERE id > (SELECT flushed_ledger_id FROM account) LIMIT 1").toArray()
-        .length ||
-      this.sql.exec("SELECT 1 FROM inbox WHERE seq > (SELECT flushed_inbox_seq FROM account) LIMIT 1").toArray().length;
+    const pendingEvents = hasUnflushed(this.sql);
     if (pendingNotices || pendingEvents) next.push(now + RETRY_MS);
     if (next.length) this.ensureAlarm(Math.min(...next));
   }
@@ -809,132 +772,16 @@ export class Account extends DurableObject<Env> {
     void this.ctx.storage.setAlarm(at);
   }
 
-  // ── index queue: transactional outbox flushed in batches ────────────────────
+  // ── index queue: see account/outbox-flush.ts ─────────────────────────────────
 
-  /**
-   * Batches events: the first commit after a flush starts a timer, and everything
-   * committed before it fires goes to the queue together (queue sends are the
-   * costliest thing a send would otherwise do). The alarm is the backstop if the
-   * object is evicted before the timer fires.
-   */
-  private scheduleFlush(): void {
-    if (this.flushTimer !== null) return;
-    this.ensureAlarm(Date.now() + FLUSH_BACKSTOP_MS);
-    this.flushTimer = setTimeout(() => {
-      this.flushTimer = null;
-      void this.flush();
-    }, FLUSH_DELAY_MS);
-  }
-
-  /** Sends pending events to the index queue; concurrent callers share one run. */
+  /** Sends every committed change to the index queue now (the alarm and tests call it). */
   flush(): Promise<void> {
-    if (this.flushing) {
-      this.flushAgain = true;
-      return this.flushing;
-    }
-    this.flushing = (async () => {
-      try {
-        do {
-          this.flushAgain = false;
-          await this.flushLoop();
-        } while (this.flushAgain);
-      } finally {
-        this.flushing = null;
-      }
-    })();
-    return this.flushing;
+    return this.outboxFlush.flush();
   }
 
-  private async flushLoop(): Promise<void> {
-    const accountId = this.userId();
-    for (;;) {
-      // Ledger entries and new messages are read straight from their tables (no
-      // copies); the two cursors say how far the queue has them. `events` holds
-      // only later changes (a message's status after an escrow settles).
-      const cursor = this.sql
-        .exec<{ l: number; m: number }>(
-          "SELECT flushed_ledger_id AS l, flushed_inbox_seq AS m FROM account WHERE id = 1",
-        )
-        .one();
-      const ledger = this.sql
-        .exec(
-          "SELECT id, kind, amount, balance_after, ref, created_at FROM ledger WHERE id > ? ORDER BY id LIMIT ?",
-          cursor.l,
-          EVENTS_PER_QUEUE_MESSAGE,
-        )
-        .toArray();
-      const received = this.sql
-        .exec(
-          "SELECT seq, message_id, sender_id, sender_handle, price, fee, status, created_at FROM inbox WHERE seq > ? ORDER BY seq LIMIT ?",
-          cursor.m,
-          EVENTS_PER_QUEUE_MESSAGE,
-        )
-        .toArray();
-      const rows = this.sql
-        .exec<{ id: number; body: string }>("SELECT id, body FROM events ORDER BY id LIMIT ?", EVENTS_PER_QUEUE_MESSAGE)
-        .toArray();
-      if (rows.length === 0 && ledger.length === 0 && received.length === 0) return;
-      const events: IndexEvent[] = ledger.map((r) => ({
-        t: "ledger",
-        accountId,
-        entryId: r.id as number,
-        kind: r.kind as LedgerKind,
-        amount: r.amount as string,
-        balanceAfter: r.balance_after as string,
-        ref: r.ref as string | null,
-        createdAt: r.created_at as number,
-      }));
-      for (const m of received) {
-        events.push({
-          t: "message",
-          messageId: m.message_id as string,
-          senderId: m.sender_id as string,
-          recipientId: accountId,
-          price: m.price as string,
-          fee: m.fee as string,
-          status: m.status as string,
-          createdAt: m.created_at as number,
-          updatedAt: m.created_at as number,
-        });
-      }
-      for (const r of rows) events.push(JSON.parse(r.body));
-      events.push(this.totalsEvent());
-      // New messages the user wants to hear about ride the same flush: one
-      // `deliveries` message per flush (a digest), nothing per message.
-      const notify = notifyJob(
-        accountId,
-        received.map((m) => ({
-          messageId: m.message_id as string,
-          senderId: m.sender_id as string,
-          senderHandle: m.sender_handle as string | null,
-          price: m.price as string,
-          status: m.status as string,
-          createdAt: m.created_at as number,
-        })),
-        this.notifyMin,
-      );
-      try {
-        if (notify) await this.env.DELIVERIES.send(notify, { contentType: "json" });
-        await this.env.INDEX.send({ events }, { contentType: "json" });
-      } catch (err) {
-        console.warn(`index flush failed, will retry: ${(err as Error).message}`);
-        this.ensureAlarm(Date.now() + RETRY_MS);
-        return;
-      }
-      if (rows.length) this.sql.exec("DELETE FROM events WHERE id <= ?", rows[rows.length - 1].id);
-      this.sql.exec(
-        "UPDATE account SET flushed_ledger_id = ?, flushed_inbox_seq = ? WHERE id = 1",
-        ledger.at(-1)?.id ?? cursor.l,
-        received.at(-1)?.seq ?? cursor.m,
-      );
-    }
-  }
-
-  private totalsEvent(): IndexEvent {
+  private totalsRecord(): TotalsRecord {
     const t = this.s;
     return {
-      t: "totals",
-      accountId: this.userId(),
       seq: t.lastLedgerId,
       balance: `${t.balance}`,
       held: `${t.held}`,
@@ -993,11 +840,11 @@ export class Account extends DurableObject<Env> {
     return null;
   }
 
-  private updateMessageEvent(tx: Tx, messageId: string, status: string): void {
+  /** A received message's status changed: the next flush batch carries it. Call inside the commit. */
+  private recordStatus(messageId: string, status: string): void {
     const m = this.sql.exec("SELECT * FROM inbox WHERE message_id = ?", messageId).toArray()[0];
     if (!m) return;
-    tx.event({
-      t: "message",
+    recordStatusChange(this.sql, {
       messageId,
       senderId: m.sender_id as string,
       recipientId: this.userId(),
@@ -1042,9 +889,6 @@ export class Account extends DurableObject<Env> {
           );
           return id;
         },
-        event: (e) => {
-          this.sql.exec("INSERT INTO events (body) VALUES (?)", JSON.stringify(e));
-        },
       };
       if (settles.length) released = this.applySettles(tx, settles);
       const out = body(tx);
@@ -1067,7 +911,7 @@ export class Account extends DurableObject<Env> {
     this.s = draft;
     for (const [id] of settles) this.pendingSettles.delete(id);
     if (released) this.ensureAlarm(Date.now()); // tell the original senders soon
-    this.scheduleFlush();
+    this.outboxFlush.schedule();
     return result;
   }
 

@@ -194,7 +194,7 @@ describe("what a notice carries", () => {
     const hook = await connectWebhook(recipient);
     await api("PATCH", "/v1/channels/webhook", { token: recipient.accessToken, body: { minPrice: "5000000" } });
     await sendOk(sender, recipient); // 1 USDC, below 5
-    await sleep(3_000);
+    await sleep(5_000);
     expect(await railRequests(hook.key)).toHaveLength(0);
     await api("PATCH", "/v1/channels/webhook", { token: recipient.accessToken, body: { minPrice: "1000000" } });
     await sendOk(sender, recipient);
@@ -211,7 +211,7 @@ describe("what a notice carries", () => {
     const hook = await connectWebhook(recipient);
     const tg = await connectTelegram(recipient);
     const sent = await Promise.all([0, 1, 2, 3].map(() => sendOk(sender, recipient)));
-    await sleep(3_500);
+    await sleep(5_000);
     const hooks = await railRequests(hook.key);
     const tgs = about(await railRequests(tg.key), "on Paid Inbox");
     // Messages committed within one flush window (1 s) share a notice: fewer notices than messages,
@@ -424,7 +424,7 @@ describe("idempotency and availability", () => {
       const inbox = await api("GET", "/v1/inbox", { token: recipient.accessToken });
       expect(inbox.status).toBe(200);
       expect(inbox.body.messages.map((m: { messageId: string }) => m.messageId)).toEqual([b.messageId, a.messageId]);
-      await sleep(3_000);
+      await sleep(4_000);
       expect(await railRequests(hook.key)).toHaveLength(0);
     } finally {
       consumerGate.hold = null;

@@ -1,7 +1,8 @@
 // D1 schema (drizzle). Migrations are generated from this file by drizzle-kit
 // (`npm run db:generate`) into migrations/ and applied by wrangler.
 // Money and inboxes do not live here: they live in each user's Account Durable
-// Object. D1 holds identity, sessions and batched, read-only mirrors.
+// Object. D1 holds only what grows with users (identity, sessions, one totals
+// row per Account) — nothing per message or per ledger entry.
 import { sql } from "drizzle-orm";
 import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 
@@ -87,44 +88,13 @@ export const passkeyCredentials = sqliteTable(
   (t) => [index("passkey_credentials_user").on(t.userId)],
 );
 
-// ── Mirrors of the Account Durable Objects, written in batches by the `index`
-// queue consumer. Idempotent: every row is keyed by what caused it. Amounts are
-// base-unit decimal strings (D1 numbers are float64 in JS) and are summed as bigint.
-
-/** One row per paid message, for ops and search; bodies stay in the Accounts. */
-export const messageIndex = sqliteTable(
-  "message_index",
-  {
-    messageId: text("message_id").primaryKey(),
-    senderId: text("sender_id").notNull(),
-    recipientId: text("recipient_id").notNull(),
-    price: text("price").notNull(),
-    fee: text("fee").notNull(),
-    status: text("status").notNull(),
-    txHash: text("tx_hash"),
-    createdAt: integer("created_at").notNull(),
-    updatedAt: integer("updated_at").notNull(),
-  },
-  (t) => [index("message_index_sender").on(t.senderId), index("message_index_recipient").on(t.recipientId)],
-);
-
-/** Every Account ledger entry, mirrored (append-only, keyed by account and entry). */
-export const ledgerMirror = sqliteTable(
-  "ledger_mirror",
-  {
-    accountId: text("account_id").notNull(),
-    entryId: integer("entry_id").notNull(),
-    kind: text("kind").notNull(),
-    amount: text("amount").notNull(),
-    balanceAfter: text("balance_after").notNull(),
-    ref: text("ref"),
-    createdAt: integer("created_at").notNull(),
-  },
-  (t) => [primaryKey({ columns: [t.accountId, t.entryId] })],
-);
+// ── Per-Account totals, written by the `index` queue consumer (one row per
+// Account, never one per message: history is archived in R2, see
+// worker/queues/index-consumer.ts). Amounts are base-unit decimal strings (D1
+// numbers are float64 in JS) and are summed as bigint.
 
 /**
- * Each Account's running totals as of its latest mirrored entry. Upserts keep the
+ * Each Account's running totals as of its latest flushed ledger entry. Upserts keep the
  * row with the highest `seq`, so batches may arrive late, twice or out of order.
  */
 export const accountTotals = sqliteTable("account_totals", {

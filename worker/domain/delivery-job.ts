@@ -31,9 +31,8 @@ export type DeliveryJob =
       redrive?: boolean;
     };
 
-/** The notify job for messages just received, if the recipient wants notices for any of them. */
-export function notifyJob(
-  recipientId: string,
+/** The messages just received that the recipient wants a notice for (at or above its lowest channel minPrice). */
+export function notifyItems(
   rows: {
     messageId: string;
     senderId: string;
@@ -43,9 +42,9 @@ export function notifyJob(
     createdAt: number;
   }[],
   minPrice: bigint | null,
-): DeliveryJob | null {
-  if (minPrice === null) return null;
-  const items = rows
+): NotifyItem[] {
+  if (minPrice === null) return [];
+  return rows
     .filter((r) => BigInt(r.price) >= minPrice)
     .map((r) => ({
       messageId: r.messageId,
@@ -54,5 +53,4 @@ export function notifyJob(
       status: r.status,
       createdAt: r.createdAt,
     }));
-  return items.length ? { kind: "notify", recipientId, items } : null;
 }

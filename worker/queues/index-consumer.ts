@@ -1,102 +1,98 @@
-// The `index` queue: Account events batched into D1. Every write is keyed by
-// what caused it, so a redelivered or reordered batch changes nothing twice.
-import type { IndexEvent } from "../../durable-objects/account";
+// The `index` queue: each message is one batch an Account froze and flushed
+// (durable-objects/account/outbox-flush.ts). Per batch the consumer
+//   1. archives it in R2 as an immutable object under a key derived from the
+//      batch itself (account, sequence, time) — written only if absent, so a
+//      redelivered batch is stored exactly once;
+//   2. keeps that Account's newest totals in D1 (one row per Account, kept only
+//      if newer), the only D1 write: nothing in D1 grows with messages.
+// Batches may arrive late, twice or out of order; both steps are idempotent.
+import { archiveKey, type FlushBatch, type TotalsRecord } from "../../durable-objects/account/outbox-flush";
+import type { DeliveryJob } from "../domain/delivery-job";
 
-export interface IndexMessage {
-  events: IndexEvent[];
+export type IndexMessage = FlushBatch;
+
+/** Writes the batch to the archive unless it is already there. True if this call wrote it. */
+export async function archiveBatch(bucket: R2Bucket, batch: FlushBatch): Promise<boolean> {
+  const key = archiveKey(batch);
+  // Deterministic key + "only if absent": a head check first (cheap, and the
+  // common redelivery case), then a conditional put so two consumers racing on
+  // the same batch still leave the first object untouched.
+  if (await bucket.head(key)) return false;
+  const written = await bucket.put(key, JSON.stringify(batch), {
+    onlyIf: { etagDoesNotMatch: "*" },
+    httpMetadata: { contentType: "application/json" },
+    customMetadata: {
+      accountId: batch.accountId,
+      seq: String(batch.seq),
+      frozenAt: String(batch.frozenAt),
+      ledgerFrom: String(batch.ledger[0]?.id ?? ""),
+      ledgerTo: String(batch.ledger.at(-1)?.id ?? ""),
+    },
+  });
+  return written !== null;
 }
 
-type LedgerEvent = Extract<IndexEvent, { t: "ledger" }>;
-type MessageEvent = Extract<IndexEvent, { t: "message" }>;
-type TotalsEvent = Extract<IndexEvent, { t: "totals" }>;
-
-/** D1 takes at most 100 bound parameters per statement: rows per multi-row INSERT. */
-const MAX_PARAMS = 100;
-/** Statements per D1 batch: small enough that one batch never stalls the requests sharing the database. */
-const STATEMENTS_PER_BATCH = 25;
-
-function multiRow<T>(
-  db: D1Database,
-  rows: T[],
-  columns: number,
-  head: string,
-  tail: string,
-  values: (row: T) => unknown[],
-): D1PreparedStatement[] {
-  const perStatement = Math.floor(MAX_PARAMS / columns);
-  const tuple = `(${Array(columns).fill("?").join(", ")})`;
-  const out: D1PreparedStatement[] = [];
-  for (let i = 0; i < rows.length; i += perStatement) {
-    const chunk = rows.slice(i, i + perStatement);
-    out.push(db.prepare(`${head} VALUES ${chunk.map(() => tuple).join(", ")} ${tail}`).bind(...chunk.flatMap(values)));
-  }
-  return out;
-}
-
-export function statementsFor(db: D1Database, events: IndexEvent[]): D1PreparedStatement[] {
-  const ledger = events.filter((e): e is LedgerEvent => e.t === "ledger");
-  const messages = events.filter((e): e is MessageEvent => e.t === "message");
-  // Only each Account's newest totals matter.
-  const totals = new Map<string, TotalsEvent>();
-  for (const e of events) {
-    if (e.t === "totals" && (totals.get(e.accountId)?.seq ?? -1) < e.seq) totals.set(e.accountId, e);
-  }
-  return [
-    ...multiRow(
-      db,
-      ledger,
-      7,
-      "INSERT OR IGNORE INTO ledger_mirror (account_id, entry_id, kind, amount, balance_after, ref, created_at)",
-      "",
-      (e) => [e.accountId, e.entryId, e.kind, e.amount, e.balanceAfter, e.ref, e.createdAt],
-    ),
-    ...multiRow(
-      db,
-      messages,
-      8,
-      "INSERT INTO message_index (message_id, sender_id, recipient_id, price, fee, status, created_at, updated_at)",
-      `ON CONFLICT (message_id) DO UPDATE SET status = excluded.status, updated_at = excluded.updated_at
-       WHERE excluded.updated_at >= message_index.updated_at`,
-      (e) => [e.messageId, e.senderId, e.recipientId, e.price, e.fee, e.status, e.createdAt, e.updatedAt],
-    ),
-    ...multiRow(
-      db,
-      [...totals.values()],
-      9,
-      "INSERT INTO account_totals (account_id, seq, balance, held, fees, topups, deposits, withdrawals, updated_at)",
-      `ON CONFLICT (account_id) DO UPDATE SET seq = excluded.seq, balance = excluded.balance,
+/** One upsert per Account, kept only if its ledger sequence is newer than the row's. */
+export function totalsStatement(db: D1Database, accountId: string, t: TotalsRecord): D1PreparedStatement {
+  return db
+    .prepare(
+      `INSERT INTO account_totals (account_id, seq, balance, held, fees, topups, deposits, withdrawals, updated_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (account_id) DO UPDATE SET seq = excluded.seq, balance = excluded.balance,
          held = excluded.held, fees = excluded.fees, topups = excluded.topups, deposits = excluded.deposits,
          withdrawals = excluded.withdrawals, updated_at = excluded.updated_at
        WHERE excluded.seq > account_totals.seq`,
-      (e) => [e.accountId, e.seq, e.balance, e.held, e.fees, e.topups, e.deposits, e.withdrawals, Date.now()],
-    ),
-  ];
+    )
+    .bind(accountId, t.seq, t.balance, t.held, t.fees, t.topups, t.deposits, t.withdrawals, Date.now());
 }
 
 /**
- * Writes a queue batch in small D1 batches (each its own transaction). Every
- * statement is idempotent, so if one fails the whole queue batch is retried
- * and what already landed is simply written again.
+ * Archives each batch, then writes the newest totals per Account in one D1
+ * batch. A message whose archive write fails is retried alone (its totals wait
+ * for it, so D1 never runs ahead of the archive).
  */
 export async function consumeIndexBatch(batch: MessageBatch<IndexMessage>, env: Env): Promise<void> {
-  const statements = statementsFor(
-    env.DB,
-    batch.messages.flatMap((m) => m.body.events),
+  const archived: Message<IndexMessage>[] = [];
+  await Promise.all(
+    batch.messages.map(async (m) => {
+      try {
+        await archiveBatch(env.ARCHIVE, m.body);
+        archived.push(m);
+      } catch (err) {
+        console.error(`archive failed (batch ${m.body.seq}): ${(err as Error).message}`);
+        m.retry({ delaySeconds: 5 });
+      }
+    }),
   );
+  const newest = new Map<string, TotalsRecord>();
+  for (const { body } of archived) {
+    const t = newest.get(body.accountId);
+    if (!t || t.seq < body.totals.seq) newest.set(body.accountId, body.totals);
+  }
   try {
-    for (let i = 0; i < statements.length; i += STATEMENTS_PER_BATCH) {
-      await env.DB.batch(statements.slice(i, i + STATEMENTS_PER_BATCH));
+    if (newest.size) await env.DB.batch([...newest].map(([id, t]) => totalsStatement(env.DB, id, t)));
+    // Notification rails: each batch's notify records become one notify job (a
+    // digest per flush window). A redelivered batch sends the same job again;
+    // the deliveries consumer's (key, channel) claim makes that a no-op.
+    const notify = archived.filter((m) => m.body.notify?.length);
+    if (notify.length) {
+      await env.DELIVERIES.sendBatch(
+        notify.map((m) => ({
+          body: { kind: "notify", recipientId: m.body.accountId, items: m.body.notify ?? [] } satisfies DeliveryJob,
+          contentType: "json" as const,
+        })),
+      );
     }
-    batch.ackAll();
+    for (const m of archived) m.ack();
   } catch (err) {
-    console.error(`index batch failed (${batch.messages.length} messages): ${(err as Error).message}`);
-    batch.retryAll({ delaySeconds: 5 });
+    console.error(`totals write failed (${newest.size} accounts): ${(err as Error).message}`);
+    for (const m of archived) m.retry({ delaySeconds: 5 });
   }
 }
 
 const SUM_FIELDS = ["topups", "deposits", "withdrawals", "balance", "held", "fees"] as const;
 
-/** Totals over every Account's latest mirrored snapshot, summed as bigint. */
+/** Totals over every Account's latest flushed snapshot, summed as bigint. */
 export async function ledgerSummary(env: Env) {
   const { results } = await env.DB.prepare(
     "SELECT topups, deposits, withdrawals, balance, held, fees FROM account_totals",

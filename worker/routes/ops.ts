@@ -8,7 +8,7 @@ const summary = createRoute({
   method: "get",
   path: "/ledger-summary",
   tags: ["Operations"],
-  summary: "Money totals summed from the D1 mirror (admin)",
+  summary: "Money totals summed from the per-Account totals in D1 (admin)",
   security: bearerAuth,
   middleware: [requireAdmin] as const,
   responses: {

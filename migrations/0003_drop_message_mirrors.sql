@@ -1,0 +1,2 @@
+DROP TABLE `ledger_mirror`;--> statement-breakpoint
+DROP TABLE `message_index`;
