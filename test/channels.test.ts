@@ -326,3 +326,43 @@ describe("test notifications", () => {
     expect((await api("POST", "/v1/channels/telegram/test", { token: u.accessToken })).status).toBe(202);
   });
 });
+
+describe("retention", () => {
+  it("the cron purges delivery attempts, delivery keys and dead letters older than NOTIFY_RETENTION_DAYS", async () => {
+    const { createExecutionContext, createScheduledController, waitOnExecutionContext } = await import(
+      "cloudflare:test"
+    );
+    const worker = (await import("../worker/index")).default;
+    const old = Date.now() - 8 * 86_400_000;
+    const fresh = Date.now() - 86_400_000;
+    const key = unique("ret");
+    for (const [k, at] of [
+      [`${key}-old`, old],
+      [`${key}-new`, fresh],
+    ] as const) {
+      await env.DB.batch([
+        env.DB.prepare(
+          `INSERT INTO delivery_attempts (key, channel, user_id, attempt, outcome, provider_code, latency_ms, created_at)
+           VALUES (?, 'webhook', 'u_r', 1, 'delivered', 200, 3, ?)`,
+        ).bind(k, at),
+        env.DB.prepare(
+          `INSERT INTO deliveries (key, channel, user_id, state, attempts, claimed_at, created_at, updated_at)
+           VALUES (?, 'webhook', 'u_r', 'delivered', 1, ?, ?, ?)`,
+        ).bind(k, at, at, at),
+        env.DB.prepare(
+          "INSERT INTO dead_letters (key, channel, user_id, job, created_at) VALUES (?, 'webhook', 'u_r', '{}', ?)",
+        ).bind(k, at),
+      ]);
+    }
+    const ctx = createExecutionContext();
+    await worker.scheduled(createScheduledController({ cron: "* * * * *" }), env, ctx);
+    await waitOnExecutionContext(ctx);
+    for (const t of ["delivery_attempts", "deliveries", "dead_letters"]) {
+      const { results } = await env.DB.prepare(`SELECT key FROM ${t} WHERE key LIKE ?`).bind(`${key}%`).all();
+      expect(
+        results.map((r) => r.key),
+        t,
+      ).toEqual([`${key}-new`]);
+    }
+  });
+});
