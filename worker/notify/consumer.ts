@@ -76,22 +76,46 @@ function fromSql(r: Record<string, unknown>): ChannelRow {
   };
 }
 
-/** Claims each task's (key, channel); tasks already delivered, failed for good or in flight elsewhere drop out. */
+/** Rows per multi-row statement, under D1's 100 bound parameters. */
+function chunks<T>(rows: T[], columns: number): T[][] {
+  const per = Math.floor(MAX_PARAMS / columns);
+  const out: T[][] = [];
+  for (let i = 0; i < rows.length; i += per) out.push(rows.slice(i, i + per));
+  return out;
+}
+
+const tuples = (n: number, columns: number) =>
+  Array(n)
+    .fill(`(${Array(columns).fill("?").join(", ")})`)
+    .join(", ");
+
+/**
+ * Claims each task's (key, channel) with multi-row conditional upserts; tasks
+ * already delivered, failed for good or in flight elsewhere drop out. (Few
+ * statements per queue batch: local D1 shares the process with the send path.)
+ */
 async function claim(env: Env, tasks: Task[], now: number): Promise<Task[]> {
   if (tasks.length === 0) return [];
-  const stmts = tasks.map((t) =>
-    env.DB.prepare(
-      `INSERT INTO deliveries (key, channel, user_id, state, attempts, claimed_at, created_at, updated_at)
-       VALUES (?1, ?2, ?3, 'sending', 1, ?4, ?4, ?4)
+  // 12 rows × 6 parameters, plus the stale bound and up to 12 redrive keys, stay under 100.
+  const stmts = chunks(tasks, 7.5).map((chunk) => {
+    const redrives = chunk.filter((t) => t.redrive).map((t) => `${t.key} ${t.row.channel}`);
+    return env.DB.prepare(
+      `INSERT INTO deliveries (key, channel, user_id, claimed_at, created_at, updated_at, state, attempts)
+       VALUES ${Array(chunk.length).fill("(?, ?, ?, ?, ?, ?, 'sending', 1)").join(", ")}
        ON CONFLICT (key, channel) DO UPDATE SET state = 'sending', attempts = deliveries.attempts + 1,
-         claimed_at = ?4, updated_at = ?4
-       WHERE deliveries.state = 'retry' OR (deliveries.state = 'sending' AND deliveries.claimed_at < ?5)
-         OR (?6 = 1 AND deliveries.state = 'dead')
-       RETURNING attempts`,
-    ).bind(t.key, t.row.channel, t.row.userId, now, now - STALE_CLAIM_MS, t.redrive ? 1 : 0),
-  );
-  const results = await env.DB.batch<{ attempts: number }>(stmts);
-  return tasks.filter((_, i) => results[i].results.length === 1);
+         claimed_at = excluded.claimed_at, updated_at = excluded.updated_at
+       WHERE deliveries.state = 'retry' OR (deliveries.state = 'sending' AND deliveries.claimed_at < ?)
+         OR (deliveries.state = 'dead' AND deliveries.key || ' ' || deliveries.channel IN (${redrives.map(() => "?").join(", ") || "NULL"}))
+       RETURNING key, channel`,
+    ).bind(
+      ...chunk.flatMap((t) => [t.key, t.row.channel, t.row.userId, now, now, now]),
+      now - STALE_CLAIM_MS,
+      ...redrives,
+    );
+  });
+  const results = await env.DB.batch<{ key: string; channel: string }>(stmts);
+  const won = new Set(results.flatMap((r) => r.results.map((x) => `${x.key} ${x.channel}`)));
+  return tasks.filter((t) => won.has(`${t.key} ${t.row.channel}`));
 }
 
 async function attachBodies(env: Env, tasks: Task[]): Promise<Map<Task, Map<string, string>>> {
@@ -113,41 +137,57 @@ async function attachBodies(env: Env, tasks: Task[]): Promise<Map<Task, Map<stri
 
 async function record(env: Env, tasks: Task[], now: number): Promise<void> {
   const stmts: D1PreparedStatement[] = [];
-  for (const t of tasks) {
-    const r = t.result as Attempted;
-    const state = r.ok ? "delivered" : r.kind === "retry" ? "retry" : "failed";
-    const outcome = r.ok ? "delivered" : r.kind;
+  const results = tasks.map((t) => ({ t, r: t.result as Attempted }));
+  // Every attempt, one multi-row insert per ≤ 10.
+  for (const chunk of chunks(results, 9)) {
     stmts.push(
-      env.DB.prepare("UPDATE deliveries SET state = ?, updated_at = ? WHERE key = ? AND channel = ?").bind(
-        state,
-        now,
-        t.key,
-        t.row.channel,
-      ),
       env.DB.prepare(
         `INSERT INTO delivery_attempts (key, channel, user_id, attempt, outcome, provider_code, provider_message_id,
-           latency_ms, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+           latency_ms, created_at) VALUES ${tuples(chunk.length, 9)}`,
       ).bind(
-        t.key,
-        t.row.channel,
-        t.row.userId,
-        t.attempt,
-        outcome,
-        r.code,
-        r.ok ? (r.providerMessageId ?? null) : null,
-        r.latencyMs,
-        now,
+        ...chunk.flatMap(({ t, r }) => [
+          t.key,
+          t.row.channel,
+          t.row.userId,
+          t.attempt,
+          r.ok ? "delivered" : r.kind,
+          r.code,
+          r.ok ? (r.providerMessageId ?? null) : null,
+          r.latencyMs,
+          now,
+        ]),
       ),
-      r.ok
-        ? env.DB.prepare("UPDATE channels SET last_delivered_at = ? WHERE user_id = ? AND channel = ?").bind(
-            now,
-            t.row.userId,
-            t.row.channel,
-          )
-        : env.DB.prepare(
-            "UPDATE channels SET last_error = ?, last_error_at = ? WHERE user_id = ? AND channel = ?",
-          ).bind(r.error, now, t.row.userId, t.row.channel),
     );
+  }
+  // Claim states and channel health, one statement per distinct value.
+  const group = <K extends string>(keyOf: (x: (typeof results)[number]) => K) => {
+    const m = new Map<K, typeof results>();
+    for (const x of results) m.set(keyOf(x), [...(m.get(keyOf(x)) ?? []), x]);
+    return m;
+  };
+  for (const [state, xs] of group(({ r }) => (r.ok ? "delivered" : r.kind === "retry" ? "retry" : "failed"))) {
+    for (const chunk of chunks(xs, 2)) {
+      stmts.push(
+        env.DB.prepare(
+          `UPDATE deliveries SET state = ?, updated_at = ? WHERE (key, channel) IN (VALUES ${tuples(chunk.length, 2)})`,
+        ).bind(state, now, ...chunk.flatMap(({ t }) => [t.key, t.row.channel])),
+      );
+    }
+  }
+  for (const [error, xs] of group(({ r }) => (r.ok ? "" : r.error))) {
+    for (const chunk of chunks(xs, 2)) {
+      const where = `(user_id, channel) IN (VALUES ${tuples(chunk.length, 2)})`;
+      const pairs = chunk.flatMap(({ t }) => [t.row.userId, t.row.channel]);
+      stmts.push(
+        error === ""
+          ? env.DB.prepare(`UPDATE channels SET last_delivered_at = ? WHERE ${where}`).bind(now, ...pairs)
+          : env.DB.prepare(`UPDATE channels SET last_error = ?, last_error_at = ? WHERE ${where}`).bind(
+              error,
+              now,
+              ...pairs,
+            ),
+      );
+    }
   }
   if (stmts.length) await env.DB.batch(stmts);
   // One log line per batch, codes and reasons only: never a target, token or body.
