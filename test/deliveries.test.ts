@@ -411,6 +411,41 @@ describe("idempotency and availability", () => {
     expect(about(await railRequests(hook.key), messageId)).toHaveLength(1);
   });
 
+  it("one queue batch with notices for many channels: each delivered once", async () => {
+    const sender = await funded("0", "mb");
+    const recipients = await Promise.all(Array.from({ length: 15 }, () => funded("0", "mbr")));
+    const hooks = await Promise.all(recipients.map((r) => connectWebhook(r)));
+    const jobs = recipients.map((r, i) => ({
+      id: `mb-${i}-${Date.now()}`,
+      timestamp: new Date(),
+      attempts: 1,
+      body: {
+        kind: "notify",
+        recipientId: r.user.id,
+        items: [
+          {
+            messageId: `0x${crypto.getRandomValues(new Uint8Array(32)).reduce((s, b) => s + b.toString(16).padStart(2, "0"), "")}`,
+            from: { id: sender.user.id, handle: sender.handle },
+            price: "1000000",
+            status: "delivered",
+            createdAt: Date.now(),
+          },
+        ],
+      } satisfies DeliveryJob,
+    }));
+    const batch = createMessageBatch<DeliveryJob>("deliveries", jobs);
+    const ctx = createExecutionContext();
+    await consumeDeliveries(batch, env);
+    expect((await getQueueResult(batch, ctx)).explicitAcks).toHaveLength(15);
+    for (const h of hooks) expect(await railRequests(h.key)).toHaveLength(1);
+    const { results } = await env.DB.prepare(
+      `SELECT COUNT(*) AS n FROM deliveries WHERE state = 'delivered' AND user_id IN (${recipients.map(() => "?").join(", ")})`,
+    )
+      .bind(...recipients.map((r) => r.user.id))
+      .all<{ n: number }>();
+    expect(results[0].n).toBe(15);
+  });
+
   it("with the consumer stopped the inbox works; the notices go out once it runs again", async () => {
     const { sender, recipient } = await pair("st");
     const hook = await connectWebhook(recipient);

@@ -76,9 +76,8 @@ function fromSql(r: Record<string, unknown>): ChannelRow {
   };
 }
 
-/** Rows per multi-row statement, under D1's 100 bound parameters. */
-function chunks<T>(rows: T[], columns: number): T[][] {
-  const per = Math.floor(MAX_PARAMS / columns);
+/** Rows per multi-row statement, under D1's 100 bound parameters (`columns` parameters a row). */
+function chunks<T>(rows: T[], columns: number, per = Math.floor(MAX_PARAMS / columns)): T[][] {
   const out: T[][] = [];
   for (let i = 0; i < rows.length; i += per) out.push(rows.slice(i, i + per));
   return out;
@@ -97,7 +96,7 @@ const tuples = (n: number, columns: number) =>
 async function claim(env: Env, tasks: Task[], now: number): Promise<Task[]> {
   if (tasks.length === 0) return [];
   // 12 rows × 6 parameters, plus the stale bound and up to 12 redrive keys, stay under 100.
-  const stmts = chunks(tasks, 7.5).map((chunk) => {
+  const stmts = chunks(tasks, 6, 12).map((chunk) => {
     const redrives = chunk.filter((t) => t.redrive).map((t) => `${t.key} ${t.row.channel}`);
     return env.DB.prepare(
       `INSERT INTO deliveries (key, channel, user_id, claimed_at, created_at, updated_at, state, attempts)
