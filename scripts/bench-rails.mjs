@@ -23,7 +23,7 @@ import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 
 const PORT = process.env.BENCH_PORT ?? "8790";
 const BASE = `http://127.0.0.1:${PORT}`;
-const ROUND_SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
+const ROUND_SECONDS = Number(process.env.BENCH_SECONDS ?? 6);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 20);
 const SENDERS = 40;
 const RECIPIENTS = 10;
@@ -194,7 +194,7 @@ try {
   const health = await load({ requests: [{ method: "GET", path: "/health" }] });
 
   const totals = { plain: { ok: 0, s: 0, p99: [] }, railed: { ok: 0, s: 0, p99: [] } };
-  const order = ["plain", "railed", "railed", "plain", "plain", "railed"];
+  const order = ["plain", "railed", "railed", "plain", "plain", "railed", "railed", "plain"];
   for (const group of order) {
     const r = await load({ requests: sends(senders, group === "plain" ? plain : railed) });
     totals[group].ok += r["2xx"];
