@@ -95,12 +95,15 @@ async function startServer(providerUrl) {
   const child = spawn(wrangler, args, { stdio: "ignore", detached: true });
   for (let i = 0; i < 120 && !(await up()); i++) await new Promise((r) => setTimeout(r, 500));
   if (!(await up())) throw new Error("the bench server did not come up");
+  const exited = new Promise((r) => child.once("exit", r));
   return {
-    stop() {
+    async stop() {
       try {
         process.kill(-child.pid, "SIGTERM");
       } catch {}
-      rmSync(state, { recursive: true, force: true });
+      // Let workerd finish writing before its state directory goes.
+      await Promise.race([exited, new Promise((r) => setTimeout(r, 5_000))]);
+      rmSync(state, { recursive: true, force: true, maxRetries: 5, retryDelay: 200 });
     },
   };
 }
@@ -226,6 +229,6 @@ try {
     `ratio (send ratio with 3 failing channels) / (send ratio without channels): ${ratio.toFixed(3)} (target ≥ 0.95)`,
   );
 } finally {
-  server.stop();
+  await server.stop();
   provider.close();
 }
