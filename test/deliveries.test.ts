@@ -9,6 +9,7 @@ import { Webhook } from "standardwebhooks";
 import { describe, expect, it } from "vitest";
 import type { DeliveryJob } from "../worker/domain/delivery-job";
 import { consumeDeliveries, consumerGate } from "../worker/notify/consumer";
+import { FAKE } from "./fakes/credentials";
 import { api } from "./helpers";
 import { uniqueEmail, uniquePhone, verifyTarget } from "./identity-helpers";
 import {
@@ -273,6 +274,62 @@ describe("retries", () => {
     const ch = await channelOf(recipient, "webhook");
     expect(ch.health.lastError).toBe("http_400");
     expect(ch.status).toBe("connected");
+  });
+
+  it("a redirect is not followed (a permanent failure)", async () => {
+    const { sender, recipient } = await pair("rd");
+    const hook = await connectWebhook(recipient);
+    const target = unique("redirect-target");
+    await script(hook.key, [], { status: 307, headers: { location: `${env.FAKE_PROVIDER_URL}/hooks/${target}` } });
+    await sendOk(sender, recipient);
+    await waitFor(
+      () => railRequests(hook.key),
+      (r) => r.length > 0,
+    );
+    await sleep(3_000);
+    expect(await railRequests(hook.key)).toHaveLength(1);
+    expect(await railRequests(`hook:${target}`)).toHaveLength(0);
+    expect((await channelOf(recipient, "webhook")).health.lastError).toBe("redirect_refused");
+  });
+
+  it("no target, secret, token or body in the logs while delivering and failing", async () => {
+    const { vi } = await import("vitest");
+    const captured: string[] = [];
+    for (const m of ["log", "info", "warn", "error", "debug"] as const) {
+      vi.spyOn(console, m).mockImplementation((...args: unknown[]) => {
+        captured.push(args.map(String).join(" "));
+      });
+    }
+    try {
+      const { sender, recipient } = await pair("lg");
+      const hook = await connectWebhook(recipient);
+      const tg = await connectTelegram(recipient);
+      await api("PATCH", "/v1/channels/telegram", { token: recipient.accessToken, body: { includeBody: true } });
+      await script(tg.key, [{ status: 500 }]);
+      await script(hook.key, [{ status: 503 }]);
+      const m = await sendOk(sender, recipient, unique("log-private"));
+      await waitFor(
+        async () => [
+          ...delivered(await railRequests(hook.key)),
+          ...about(delivered(await railRequests(tg.key)), m.body),
+        ],
+        (r) => r.length >= 2,
+      );
+      const text = captured.join("\n");
+      expect(text).toContain("deliveries:");
+      for (const secret of [
+        m.body,
+        tg.chatId,
+        hook.secret,
+        hook.key.slice(5),
+        FAKE.telegram.token,
+        FAKE.telegram.webhookSecret,
+      ]) {
+        expect(text).not.toContain(secret);
+      }
+    } finally {
+      vi.restoreAllMocks();
+    }
   });
 
   it("429 with retry_after: the next attempt waits at least that long", async () => {
