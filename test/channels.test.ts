@@ -271,6 +271,30 @@ describe("x", () => {
     expect(again.status).toBe(401);
   });
 
+  it("a browser finishing the link needs the state cookie set at connect; then it is sent back to settings", async () => {
+    const u = await funded("0", "xb");
+    const res = await exports.default.fetch(
+      new Request(`${ORIGIN}/v1/channels/x/connect`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${u.accessToken}`, "content-type": "application/json" },
+        body: JSON.stringify({ consentVersion: CONSENT_VERSION }),
+      }),
+    );
+    const cookie = (res.headers.get("set-cookie") ?? "").split(";")[0];
+    const { connectUrl } = (await res.json()) as { connectUrl: string };
+    expect(cookie).toBe(`pi_x_link_state=${new URL(connectUrl).searchParams.get("state")}`);
+    const callback = new URL((await fetch(connectUrl, { redirect: "manual" })).headers.get("location")!);
+    const path = callback.pathname + callback.search;
+    // Another browser (no cookie) cannot finish it, and the state is not spent by trying.
+    expect((await api("GET", path)).status).toBe(401);
+    const ok = await exports.default.fetch(new Request(`${ORIGIN}${path}`, { headers: { cookie } }), {
+      redirect: "manual",
+    } as RequestInit);
+    expect(ok.status).toBe(302);
+    expect(ok.headers.get("location")).toBe(`${ORIGIN}/settings?connected=x`);
+    expect(await channelRow(u.user.id, "x")).toMatchObject({ status: "connected" });
+  });
+
   it("answers the CRC challenge with sha256=<base64 HMAC>", async () => {
     const r = await api("GET", "/webhooks/x?crc_token=challenge-123");
     expect(r.status).toBe(200);

@@ -154,7 +154,7 @@ const xCallback = createRoute({
   summary: "X redirect target after the user allowed the link (OAuth 2.0 + PKCE)",
   description:
     "With `Accept: application/json` answers `{channel}`; browsers (which must carry the state cookie set at " +
-    "connect) are redirected to `/#/settings/channels`. Bad or reused state → 401.",
+    "connect) are redirected to `/settings?connected=x`. Bad or reused state → 401.",
   request: {
     query: z.object({
       code: z.string().max(2048).optional(),
@@ -330,7 +330,7 @@ export const channelRoutes = createRouter()
         throw new ApiError(502, "x_provider_error", "X did not answer as expected.");
       throw unauthorized(outcome.reason === "bad_state" ? "Missing, unknown or reused state." : "X refused the code.");
     }
-    if (!json) return c.redirect(`${appOrigin(c.env, c.req.url)}/#/settings/channels?connected=x`, 302);
+    if (!json) return c.redirect(`${appOrigin(c.env, c.req.url)}/settings?connected=x`, 302);
     const row = await connectedChannel(c.env, outcome.userId, "x");
     return c.json({ channel: toChannelJson(row) }, 200);
   });
