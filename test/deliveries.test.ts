@@ -126,6 +126,22 @@ describe("each rail delivers", () => {
     expect(row!.provider_message_id).toMatch(/^wamid\./);
   });
 
+  it("whatsapp: nothing goes to a number once it is verified by someone else", async () => {
+    const { sender, recipient } = await pair("wm");
+    const phone = uniquePhone();
+    await verifyTarget(recipient.accessToken, "phone", phone);
+    expect((await connect(recipient, "whatsapp")).status).toBe(200);
+    const newOwner = await funded("0", "wn");
+    await verifyTarget(newOwner.accessToken, "phone", phone);
+    await sendOk(sender, recipient);
+    const ch = await waitFor(
+      () => channelOf(recipient, "whatsapp"),
+      (c) => c.health.lastError !== null,
+    );
+    expect(ch.health.lastError).toBe("phone_changed");
+    expect(await railRequests(`wa:${phone.slice(1)}`)).toHaveLength(0);
+  });
+
   it("x: a DM from the app's account to the linked user", async () => {
     const { sender, recipient } = await pair("xx");
     const r = await connect(recipient, "x");
@@ -466,6 +482,50 @@ describe("idempotency and availability", () => {
     await env.DELIVERIES.send(job, { contentType: "json" });
     await sleep(2_500);
     expect(about(await railRequests(hook.key), messageId)).toHaveLength(1);
+  });
+
+  it("a claim still in flight elsewhere sends the message back for later; a stale one is taken over", async () => {
+    const { sender, recipient } = await pair("cl");
+    const hook = await connectWebhook(recipient);
+    const messageId = `0x${crypto.getRandomValues(new Uint8Array(32)).reduce((s, b) => s + b.toString(16).padStart(2, "0"), "")}`;
+    const job: DeliveryJob = {
+      kind: "notify",
+      recipientId: recipient.user.id,
+      items: [
+        {
+          messageId,
+          from: { id: sender.user.id, handle: sender.handle },
+          price: "1000000",
+          status: "delivered",
+          createdAt: Date.now(),
+        },
+      ],
+    };
+    // Another consumer claimed it a moment ago (or claimed it and died).
+    await env.DB.prepare(
+      `INSERT INTO deliveries (key, channel, user_id, state, attempts, claimed_at, created_at, updated_at)
+       VALUES (?, 'webhook', ?, 'sending', 1, ?, ?, ?)`,
+    )
+      .bind(messageId, recipient.user.id, Date.now(), Date.now(), Date.now())
+      .run();
+    const run = async () => {
+      const batch = createMessageBatch<DeliveryJob>("deliveries", [
+        { id: `c-${messageId}`, timestamp: new Date(), attempts: 1, body: job },
+      ]);
+      const ctx = createExecutionContext();
+      await consumeDeliveries(batch, env);
+      return getQueueResult(batch, ctx);
+    };
+    const first = await run();
+    expect(first.explicitAcks).toEqual([]);
+    expect(first.retryMessages.map((m: { msgId: string }) => m.msgId)).toEqual([`c-${messageId}`]);
+    expect(await railRequests(hook.key)).toHaveLength(0);
+    // A minute later the claim is stale: this consumer takes it over and delivers.
+    await env.DB.prepare("UPDATE deliveries SET claimed_at = ? WHERE key = ?")
+      .bind(Date.now() - 61_000, messageId)
+      .run();
+    expect((await run()).explicitAcks).toEqual([`c-${messageId}`]);
+    expect(await railRequests(hook.key)).toHaveLength(1);
   });
 
   it("one queue batch with notices for many channels: each delivered once", async () => {

@@ -107,7 +107,8 @@ export async function saveConnection(env: Env, userId: string, channel: ChannelN
     .insert(channels)
     .values({ userId, channel, ...values })
     .onConflictDoUpdate({ target: [channels.userId, channels.channel], set: values });
-  if (f.status === "connected") await syncNotify(env, userId);
+  // A reconnect may turn a connected channel back into a pending one.
+  await syncNotify(env, userId);
 }
 
 /** A pending channel becomes connected (Telegram /start, X callback). */

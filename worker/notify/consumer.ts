@@ -27,6 +27,8 @@ interface Task {
   /** Attempt number of this try (1 = first). */
   attempt: number;
   result?: Attempted;
+  /** Not claimed because another claim on it is in flight: look again later. */
+  busy?: boolean;
 }
 
 /** Test seam (like the Account's `faults`): null in production. */
@@ -114,6 +116,20 @@ async function claim(env: Env, tasks: Task[], now: number): Promise<Task[]> {
   });
   const results = await env.DB.batch<{ key: string; channel: string }>(stmts);
   const won = new Set(results.flatMap((r) => r.results.map((x) => `${x.key} ${x.channel}`)));
+  const lost = tasks.filter((t) => !won.has(`${t.key} ${t.row.channel}`));
+  // Lost to a claim still in flight (another consumer, or one that died within the last minute):
+  // that message must come back later, or a crash there would lose the notice.
+  if (lost.length) {
+    const busy = await env.DB.batch<{ k: string }>(
+      chunks(lost, 2).map((chunk) =>
+        env.DB.prepare(
+          `SELECT key || ' ' || channel AS k FROM deliveries WHERE state = 'sending' AND (key, channel) IN (VALUES ${tuples(chunk.length, 2)})`,
+        ).bind(...chunk.flatMap((t) => [t.key, t.row.channel])),
+      ),
+    );
+    const inFlight = new Set(busy.flatMap((r) => r.results.map((x) => x.k)));
+    for (const t of lost) if (inFlight.has(`${t.key} ${t.row.channel}`)) t.busy = true;
+  }
   return tasks.filter((t) => won.has(`${t.key} ${t.row.channel}`));
 }
 
@@ -267,6 +283,11 @@ export async function consumeDeliveries(batch: MessageBatch<DeliveryJob>, env: E
   for (const [i, msg] of batch.messages.entries()) {
     const job = jobs[i];
     const retries = claimed.filter((t) => t.msgIndex === i && t.result && !t.result.ok && t.result.kind === "retry");
+    if (tasks.some((t) => t.msgIndex === i && t.busy)) {
+      // Whatever this message's other channels came to is recorded; a redelivery skips them.
+      msg.retry({ delaySeconds: STALE_CLAIM_MS / 1000 });
+      continue;
+    }
     if (retries.length === 0) {
       msg.ack();
       continue;

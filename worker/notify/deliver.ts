@@ -32,10 +32,14 @@ export async function deliver(env: Env, row: ChannelRow, n: Notification): Promi
       if (!nc.telegram) return unavailable("channel_unavailable");
       if (!creds.chatId) return unavailable("not_linked");
       return sendTelegram(nc.telegram, creds.chatId, renderText(n));
-    case "whatsapp":
+    case "whatsapp": {
       if (!nc.whatsapp) return unavailable("channel_unavailable");
       if (!creds.phone) return unavailable("not_linked");
+      // Only while that number is still the user's verified phone: numbers are recycled, and
+      // verifying it elsewhere moves it to its new owner (docs/architecture.md, Identity).
+      if ((await verifiedContact(env, row.userId, "phone")) !== creds.phone) return unavailable("phone_changed");
       return sendWhatsApp(nc.whatsapp, creds.phone, renderText(n));
+    }
     case "x":
       if (!nc.x) return unavailable("channel_unavailable");
       if (!creds.xUserId) return unavailable("not_linked");
