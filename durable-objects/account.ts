@@ -9,6 +9,8 @@ import { DurableObject } from "cloudflare:workers";
 import { config } from "../worker/config";
 import type { MessageId } from "../worker/domain/message-id";
 import {
+  type Charge,
+  FREE_REPLY,
   type PricingJson,
   type PricingPolicy,
   pricingToJson,
@@ -16,7 +18,8 @@ import {
   quote,
   type SenderRelation,
 } from "../worker/domain/pricing";
-import { type Bucket, type BucketLimit, take } from "../worker/domain/rate-limit";
+import { type Bucket, type BucketLimit, check, spend, take } from "../worker/domain/rate-limit";
+import { freeReplyOpen, sentTo } from "./account/escrow";
 import { hasUnflushed, OutboxFlush, recordStatusChange, type TotalsRecord } from "./account/outbox-flush";
 import { migrate } from "./account-schema";
 
@@ -71,6 +74,8 @@ export interface SendRequest {
   maxPrice: string | null;
   requestHash: string;
   inReplyTo: MessageId | null;
+  /** The Worker believes this is the first reply to an escrowed message (free; see account/escrow.ts). */
+  freeReply: boolean;
 }
 
 export interface SendReceipt {
@@ -91,6 +96,7 @@ export type ReceiveResult =
   | Fail<"idempotency_in_progress">
   | Fail<"message_aborted">
   | Fail<"stale_recipient">
+  | Fail<"free_reply_unavailable">
   | Fail<"rate_limited", { retryAfterSeconds: number }>;
 
 export interface DebitRequest {
@@ -102,11 +108,14 @@ export interface DebitRequest {
   body: string;
   requestHash: string;
   inReplyTo: MessageId | null;
+  /** Free first reply to an escrow this (sending) Account holds; checked here, where the escrow is. */
+  freeReply: boolean;
 }
 
 export type DebitResult =
   | { ok: true; senderHandle: string | null }
   | Fail<"insufficient_balance", { required: string; balance: string }>
+  | Fail<"free_reply_unavailable">
   | Fail<"idempotency_conflict">
   | Fail<"message_aborted">
   | Fail<"rate_limited", { retryAfterSeconds: number }>;
@@ -182,6 +191,8 @@ export class Account extends DurableObject<Env> {
   readonly faults = new Set<Fault>();
   /** Lowest minPrice over the user's connected notification channels; null: none connected. */
   private notifyMin: bigint | null = null;
+  /** Test-only: rate limits to use instead of the configured ones (e.g. production values). */
+  rateLimitOverride: { send: BucketLimit; receive: BucketLimit } | null = null;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -370,7 +381,8 @@ export class Account extends DurableObject<Env> {
     return this.commit((tx) => {
       tx.s.withdrawals += a;
       tx.entry("withdraw", a, { balance: -a }, to ? `${withdrawalId}:${to}` : withdrawalId);
-      return this.remember(key, requestHash, 200, { balance: `${tx.s.balance}`, withdrawalId, status: "completed" });
+      // The simulated ledger pays nothing out; the status says so.
+      return this.remember(key, requestHash, 200, { balance: `${tx.s.balance}`, withdrawalId, status: "simulated" });
     });
   }
 
@@ -391,17 +403,24 @@ export class Account extends DurableObject<Env> {
     if (req.expectHandle !== null && req.expectHandle !== this.s.handle) return { ok: false, code: "stale_recipient" };
     if (this.inFlight.has(req.messageId)) return { ok: false, code: "idempotency_in_progress" };
     if (known.tombstoned) return { ok: false, code: "message_aborted" };
-    if (known.blocked) return { ok: false, code: "sender_blocked" };
-    const cfg = config(this.env);
-    const q = quote(this.s.policy, known.relation, cfg.feeBps);
-    if (req.maxPrice !== null && q.price > BigInt(req.maxPrice)) {
-      return { ok: false, code: "price_above_max", price: `${q.price}` };
+    // The first reply to our escrowed message is free and not ours to refuse
+    // (account/escrow.ts); the replier's Account confirms the claim in debit().
+    const free = req.freeReply && req.inReplyTo !== null && sentTo(this.sql, req.inReplyTo, req.senderId);
+    let q: Charge = FREE_REPLY;
+    if (!free) {
+      if (known.blocked) return { ok: false, code: "sender_blocked" };
+      q = quote(this.s.policy, known.relation, config(this.env).feeBps);
+      if (req.maxPrice !== null && q.price > BigInt(req.maxPrice)) {
+        return { ok: false, code: "price_above_max", price: `${q.price}` };
+      }
+      // Capacity is checked now but spent only once the sender has paid, so
+      // failed attempts (a broke sender, say) never use it up.
+      const full = check(this.s.receiveBucket, this.limits().receive, Date.now());
+      if (!full.ok) return { ok: false, code: "rate_limited", retryAfterSeconds: full.retryAfterSeconds };
     }
-    const limited = this.takeToken("receiveBucket", cfg.receiveRate);
-    if (limited) return limited;
 
     const userId = this.userId();
-    const escrow = this.s.policy.settlement === "on_reply";
+    const escrow = this.s.policy.settlement === "on_reply" && !free;
     const replyWindowMs = this.s.policy.replyWindowHours * 3_600_000;
 
     // While we await the sender, other requests to this Account run. inFlight
@@ -418,6 +437,7 @@ export class Account extends DurableObject<Env> {
         body: req.body,
         requestHash: req.requestHash,
         inReplyTo: req.inReplyTo,
+        freeReply: free,
       });
       if (this.faults.has("receive:crash_after_debit")) {
         // A crash here loses the in-memory inFlight set along with the instance.
@@ -434,6 +454,7 @@ export class Account extends DurableObject<Env> {
     }
 
     const now = Date.now();
+    if (!free) this.s.receiveBucket = spend(this.s.receiveBucket, this.limits().receive, now);
     const status = escrow ? "escrowed" : "delivered";
     // If this commit throws, the sender's hold is resolved by its alarm (we answer
     // "aborted"), so inFlight must not outlive it.
@@ -468,7 +489,7 @@ export class Account extends DurableObject<Env> {
   /** The recipient's half of a send, in one transaction: the message, the money, the contact. */
   private commitReceived(
     req: SendRequest,
-    q: Quote,
+    q: Charge,
     senderHandle: string | null,
     status: "delivered" | "escrowed",
     escrowUntil: number | null,
@@ -530,12 +551,18 @@ export class Account extends DurableObject<Env> {
     const price = BigInt(d.price);
     const fee = BigInt(d.fee);
     const total = price + fee;
+    const now = Date.now();
+    if (d.freeReply && (total !== 0n || !d.inReplyTo || !freeReplyOpen(this.sql, d.inReplyTo, d.recipientId, now))) {
+      return { ok: false, code: "free_reply_unavailable" }; // the Worker sends it as an ordinary reply
+    }
+    // Every attempt counts against the sender, paid or not (so a broke sender
+    // hammering a recipient is limited here, not at the recipient's capacity).
+    // A free reply is exempt: there is one per escrowed message, each paid for.
+    const limited = d.freeReply ? null : this.takeToken("sendBucket", this.limits().send);
+    if (limited) return limited;
     if (total > this.s.balance) {
       return { ok: false, code: "insufficient_balance", required: `${total}`, balance: `${this.s.balance}` };
     }
-    const limited = this.takeToken("sendBucket", config(this.env).sendRate);
-    if (limited) return limited;
-    const now = Date.now();
     this.commit((tx) => {
       this.sql.exec(
         `INSERT INTO outbox (message_id, recipient_id, recipient_handle, body, price, fee, status, request_hash,
@@ -827,6 +854,11 @@ export class Account extends DurableObject<Env> {
       recipientHasSent: r.sent === 1,
     };
     return { seen: r.seen === 1, tombstoned: r.tomb === 1, blocked: r.blocked === 1, relation };
+  }
+
+  private limits(): { send: BucketLimit; receive: BucketLimit } {
+    const cfg = config(this.env);
+    return this.rateLimitOverride ?? { send: cfg.sendRate, receive: cfg.receiveRate };
   }
 
   /** Takes a rate-limit token (persisted with the next commit), or says how long to wait. */

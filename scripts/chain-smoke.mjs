@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-// End-to-end check of a local deployment through viem, the way the worker uses it: anvil up (ANVIL_PORT, default
-// 8545), deposit, an EIP-712 `Payment` signed with viem's signTypedData and settled by the relayer in a batch, the
+// End-to-end check of a local deployment through viem, the way the worker uses it: anvil up (ANVIL_PORT, or a free
+// port), deposit, an EIP-712 `Payment` signed with viem's signTypedData and settled by the relayer in a batch, the
 // `Deposited` / `MessagePaid` logs read back with getLogs, anvil stopped. Exits non-zero on any mismatch.
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
@@ -8,6 +8,7 @@ import { createPublicClient, createWalletClient, http, keccak256, parseEventLogs
 import { mnemonicToAccount } from "viem/accounts";
 import { foundry } from "viem/chains";
 import { chainUp } from "./chain-up.mjs";
+import { freePort } from "./free-port.mjs";
 
 // The same artifacts worker/chain/abis.ts is generated from (node 20 cannot import .ts).
 const abiOf = (artifact) =>
@@ -18,7 +19,9 @@ const mockUsdcAbi = abiOf("MockUSDC.sol/MockUSDC.json");
 const mnemonic = "test test test test test test test test test test test junk";
 const [relayer, payer, recipient] = [1, 2, 3].map((i) => mnemonicToAccount(mnemonic, { addressIndex: i }));
 
-const { rpcUrl, deployment: d, stop } = await chainUp({ quiet: true });
+// A free port unless told otherwise: `npm test` must not collide with a running `npm run chain:up`.
+const port = process.env.ANVIL_PORT ? Number(process.env.ANVIL_PORT) : await freePort();
+const { rpcUrl, deployment: d, stop } = await chainUp({ port, quiet: true });
 try {
   const chain = { ...foundry, rpcUrls: { default: { http: [rpcUrl] } } };
   const pub = createPublicClient({ chain, transport: http(rpcUrl) });

@@ -22,7 +22,16 @@ if (ensureDevVars()) console.log("• created .dev.vars with fresh random secret
 console.log("• building the web UI");
 run(bin("vite"), ["build", "--config", "frontend/vite.config.ts", "--logLevel", "warn"]);
 console.log("• applying D1 migrations (local)");
-run(bin("wrangler"), ["d1", "migrations", "apply", "DB", "--local"]);
+// `npm run start:production` passes `--env production`; the migrations go to that environment's database.
+const envArg = process.argv.indexOf("--env");
+run(bin("wrangler"), [
+  "d1",
+  "migrations",
+  "apply",
+  "DB",
+  "--local",
+  ...(envArg > 0 ? process.argv.slice(envArg, envArg + 2) : []),
+]);
 console.log(`• starting wrangler dev on http://127.0.0.1:${port}`);
 const dev = spawn(bin("wrangler"), ["dev", "--ip", "127.0.0.1", "--port", port, ...process.argv.slice(2)], {
   stdio: "inherit",

@@ -5,6 +5,7 @@
 //   worker  — vitest in workerd (@cloudflare/vitest-pool-workers)
 //   forge   — contracts (npm run test:contracts), when contracts/ exists
 //   chain   — deploy to a real anvil and pay through the vault (npm run chain:smoke)
+//   prod    — a production-mode wrangler dev probed over HTTP (npm run smoke:production)
 //   browser — Chromium against wrangler dev (npm run test:browser), when present
 import { spawn } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync } from "node:fs";
@@ -80,6 +81,10 @@ await vitest("worker (vitest-pool-workers)", "vitest.config.ts", ".test-results/
 if (pkg.scripts["test:contracts"]) await forge();
 // Real anvil: deploy, sign a payment with viem, settle it, read the receipts back.
 if (pkg.scripts["chain:smoke"]) await check("chain smoke (anvil + viem)", "node", ["scripts/chain-smoke.mjs"]);
+// A production-mode instance (wrangler dev --env production): no faucet, no dev routes, production limits.
+if (pkg.scripts["smoke:production"]) {
+  await check("production mode (wrangler dev --env production)", "node", ["scripts/production-smoke.mjs"]);
+}
 if (pkg.scripts["test:browser"] && existsSync("vitest.browser.config.ts")) {
   await vitest("browser (chromium)", "vitest.browser.config.ts", ".test-results/browser.json");
 }

@@ -54,6 +54,47 @@ describe("SIWE sign-in", () => {
     expect(replay.status).toBe(401);
   });
 
+  // Hostile review: nonces came from Math.random (predictable), and a junk verify
+  // naming a victim's nonce claimed it before the message was compared.
+  it("draws nonces from the CSPRNG: 128 bits, independent of Math.random", async () => {
+    const random = Math.random;
+    Math.random = () => 0.5;
+    try {
+      const address = privateKeyToAccount(generatePrivateKey()).address;
+      const nonces = await Promise.all(
+        [1, 2, 3].map(async () => (await challengeFor(address)).match(/Nonce: (\S+)/)![1]),
+      );
+      for (const n of nonces) expect(n).toMatch(/^[0-9a-f]{32}$/);
+      expect(new Set(nonces).size).toBe(3);
+    } finally {
+      Math.random = random;
+    }
+  });
+
+  it("does not let a junk verify burn someone else's nonce", async () => {
+    const victim = privateKeyToAccount(generatePrivateKey());
+    const attacker = privateKeyToAccount(generatePrivateKey());
+    const message = await challengeFor(victim.address);
+    // The attacker knows the nonce and tries it with an altered message, its own
+    // address, and a bad signature.
+    const altered = message.replace("Sign in to Paid Inbox.", "Sign in to Paid Inbox!");
+    const ownAddress = message.replace(victim.address, attacker.address);
+    for (const [m, signer] of [
+      [altered, attacker],
+      [ownAddress, attacker],
+      [message, attacker],
+    ] as const) {
+      const junk = await api("POST", "/v1/auth/siwe/verify", {
+        body: { message: m, signature: await signer.signMessage({ message: m }) },
+      });
+      expect(junk.status).toBe(401);
+    }
+    const signature = await victim.signMessage({ message });
+    const res = await api("POST", "/v1/auth/siwe/verify", { body: { message, signature } });
+    expect(res.status).toBe(200);
+    expect(res.body.user.walletAddress).toBe(victim.address);
+  });
+
   it("lets only one of two concurrent verifies of the same message through", async () => {
     const account = privateKeyToAccount(generatePrivateKey());
     const message = await challengeFor(account.address);
@@ -137,6 +178,20 @@ describe("sessions", () => {
     expect(out.status).toBe(204);
     const res = await api("POST", "/v1/auth/refresh", { body: { refreshToken: s.refreshToken } });
     expect(res.status).toBe(401);
+  });
+
+  it("logout takes an empty body sent as application/json (the body is optional)", async () => {
+    const s = await signIn();
+    const out = await api("POST", "/v1/auth/logout", {
+      token: s.accessToken,
+      raw: "",
+      headers: { "content-type": "application/json" },
+    });
+    expect(out.status).toBe(204);
+    // Without a token in the body every session is signed out.
+    expect((await api("POST", "/v1/auth/refresh", { body: { refreshToken: s.refreshToken } })).status).toBe(401);
+    const bad = await api("POST", "/v1/auth/logout", { token: (await signIn()).accessToken, raw: "{" });
+    expect(bad.status).toBe(400);
   });
 
   it("stores refresh tokens hashed, never in clear", async () => {

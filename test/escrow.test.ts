@@ -46,16 +46,16 @@ describe("escrow (settlement: on_reply)", () => {
     const inbox = await api("GET", `/v1/inbox/${sent.body.messageId}`, { token: bob.accessToken });
     expect(inbox.body.status).toBe("escrowed");
 
-    // The reply is an ordinary paid send to Alice (her default pricing: 1 USDC + fee).
+    // The first reply is free and releases the escrow.
     const reply = await api("POST", `/v1/inbox/${sent.body.messageId}/reply`, {
       token: bob.accessToken,
       body: { body: "here you go" },
     });
     expect(reply.status).toBe(201);
-    expect(reply.body).toMatchObject({ price: "1000000", status: "delivered" });
+    expect(reply.body).toMatchObject({ price: "0", fee: "0", total: "0", status: "delivered" });
     await settled(bob);
-    // Bob paid 1.025 for the reply and received the 2.0 held for him.
-    expect(await totals(bob)).toMatchObject({ balance: `${5_000_000 - 1_025_000 + 2_000_000}`, held: "0" });
+    // Bob paid nothing for the reply and received the 2.0 held for him.
+    expect(await totals(bob)).toMatchObject({ balance: `${5_000_000 + 2_000_000}`, held: "0" });
     expect((await api("GET", `/v1/inbox/${sent.body.messageId}`, { token: bob.accessToken })).body.status).toBe(
       "released",
     );
@@ -63,11 +63,79 @@ describe("escrow (settlement: on_reply)", () => {
     expect(aliceInbox.body.messages[0]).toMatchObject({ body: "here you go", inReplyTo: sent.body.messageId });
     await untilStatus(alice, bob, sent.body.messageId, "released");
 
+    // A second reply is an ordinary paid send to Alice (her default pricing: 1 USDC + fee).
+    const again = await api("POST", `/v1/inbox/${sent.body.messageId}/reply`, {
+      token: bob.accessToken,
+      body: { body: "one more thing" },
+    });
+    expect(again.status).toBe(201);
+    expect(again.body).toMatchObject({ price: "1000000", fee: "25000", status: "delivered" });
+    await settled(bob);
+
     // Expiry later changes nothing: the escrow is closed.
     await expireWindows(bob);
     await runDurableObjectAlarm(stub(bob));
     expect((await totals(alice)).balance).toBe(`${7_950_000 + 1_000_000}`);
+    expect((await totals(bob)).balance).toBe(`${7_000_000 - 1_025_000}`);
   });
+
+  // Hostile review: the sender blocked the recipient, priced itself at 2^256−1 or
+  // rate-limited its inbox after an escrowed send, so the reply failed and the
+  // window refunded the sender. The first reply must go through regardless.
+  for (const [name, defeat] of [
+    [
+      "blocks the recipient",
+      (a: User, b: User) => api("PUT", `/v1/me/blocklist/${b.handle}`, { token: a.accessToken }),
+    ],
+    [
+      "prices itself out of reach",
+      (a: User) =>
+        setPricing(a, {
+          defaultPrice: `${2n ** 96n - 1n}`,
+          firstContactPrice: `${2n ** 96n - 1n}`,
+          settlement: "instant",
+        }),
+    ],
+    [
+      "exhausts its own receive capacity",
+      (a: User) =>
+        runInDurableObject(stub(a), (instance: Account) => {
+          instance.rateLimitOverride = { send: { perMinute: 1, burst: 1 }, receive: { perMinute: 1, burst: 1 } };
+          // An empty bucket, refilling one token a minute.
+          (instance as unknown as { s: { receiveBucket: object } }).s.receiveBucket = { tokens: 0, at: Date.now() };
+        }),
+    ],
+  ] as const) {
+    it(`pays the recipient who replies even when the sender ${name}`, async () => {
+      const alice = await funded("10000000", "da");
+      const bob = await funded("0", "db");
+      await setPricing(bob, { defaultPrice: "2000000", firstContactPrice: "2000000", settlement: "on_reply" });
+      const sent = await send(alice, bob, "answer me");
+      expect(sent.status).toBe(201);
+      await settled(alice);
+      await defeat(alice, bob);
+      // Bob has no money of his own: only a free reply can get through.
+      const reply = await api("POST", `/v1/inbox/${sent.body.messageId}/reply`, {
+        token: bob.accessToken,
+        body: { body: "answered" },
+      });
+      expect(reply.status).toBe(201);
+      expect(reply.body).toMatchObject({ price: "0", total: "0" });
+      await settled(bob);
+      await untilStatus(alice, bob, sent.body.messageId, "released");
+      expect(await totals(bob)).toMatchObject({ balance: "2000000", held: "0" });
+      // The window passing later refunds nothing.
+      await expireWindows(bob);
+      await runDurableObjectAlarm(stub(bob));
+      expect(await totals(alice)).toMatchObject({ balance: `${10_000_000 - 2_050_000}`, held: "0" });
+      // Only the first reply is free: the next one meets Alice's terms again.
+      const second = await api("POST", `/v1/inbox/${sent.body.messageId}/reply`, {
+        token: bob.accessToken,
+        body: { body: "and another" },
+      });
+      expect([402, 403, 429]).toContain(second.status);
+    });
+  }
 
   it("refunds the price to the sender when the window passes without a reply (the fee is final)", async () => {
     const alice = await funded("10000000", "xa");

@@ -154,12 +154,33 @@ describe("OAuth in the browser (redirect + one-time code)", () => {
     expect(location.hash).toMatch(/^#\/signed-in\?code=/);
     const code = decodeURIComponent(location.hash.split("code=")[1]);
 
-    const session = await api("POST", "/v1/auth/oauth/exchange", { body: { code } });
+    const session = await api("POST", "/v1/auth/oauth/exchange", { body: { code }, headers: { cookie } });
     expect(session.status).toBe(200);
     expect(session.body.user.id).toMatch(/^u_/);
     expect(typeof session.body.accessToken).toBe("string");
-    const again = await api("POST", "/v1/auth/oauth/exchange", { body: { code } });
+    expect(session.headers.get("set-cookie")).toMatch(/^pi_oauth_state=;/); // cleared
+    const again = await api("POST", "/v1/auth/oauth/exchange", { body: { code }, headers: { cookie } });
     expect(again.status).toBe(401);
+  });
+
+  // Hostile review: the code worked from any client, so an attacker could send a
+  // victim `/#/signed-in?code=<attacker's code>` and sign them into the attacker's account.
+  it("refuses the one-time code from a browser other than the one that started the sign-in", async () => {
+    const attacker = await start("google");
+    const callback = await authorizeAt(attacker.authorizeUrl, uniqueSub("fixation"));
+    const res = await exports.default.fetch(
+      new Request(`${ORIGIN}${callback}`, { headers: { cookie: attacker.cookie, accept: "text/html" } }),
+      { redirect: "manual" } as RequestInit,
+    );
+    const code = decodeURIComponent(new URL(res.headers.get("location")!).hash.split("code=")[1]);
+    // The victim's browser: no cookie, or the cookie of a sign-in it started itself.
+    expect((await api("POST", "/v1/auth/oauth/exchange", { body: { code } })).status).toBe(401);
+    const victim = await start("google");
+    const other = await api("POST", "/v1/auth/oauth/exchange", { body: { code }, headers: { cookie: victim.cookie } });
+    expect(other.status).toBe(401);
+    // The refusals did not burn it: the browser that started the flow still can.
+    const own = await api("POST", "/v1/auth/oauth/exchange", { body: { code }, headers: { cookie: attacker.cookie } });
+    expect(own.status).toBe(200);
   });
 
   it("refuses a browser callback without the state cookie of the browser that started it", async () => {

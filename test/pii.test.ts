@@ -67,8 +67,10 @@ describe("PII protection", () => {
     // Phone: verify, opt in to discovery, look it up anonymously and signed in.
     await verifyTarget(s.accessToken, "phone", phone, ip);
     await api("PUT", "/v1/me/profile", { token: s.accessToken, body: { discoverableByPhone: true } });
-    expect((await api("GET", `/v1/recipients/${phone}`)).status).toBe(200);
-    expect((await api("GET", `/v1/recipients/${phone}`, { token: s.accessToken })).status).toBe(200);
+    expect((await api("POST", "/v1/recipients/lookup", { body: { phone: phone } })).status).toBe(200);
+    expect((await api("POST", "/v1/recipients/lookup", { body: { phone: phone }, token: s.accessToken })).status).toBe(
+      200,
+    );
     // A cooldown refusal and an invalid target on the way.
     expect(
       (await api("POST", "/v1/verify/request", { token: s.accessToken, body: { channel: "phone", target: phone } }))

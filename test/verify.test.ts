@@ -222,15 +222,15 @@ describe("OTP verification", () => {
     const phone = uniquePhone();
     await verifyTarget(a.accessToken, "phone", phone);
     await api("PUT", "/v1/me/profile", { token: a.accessToken, body: { discoverableByPhone: true } });
-    expect((await api("GET", `/v1/recipients/${phone}`)).body.id).toBe(a.user.id);
+    expect((await api("POST", "/v1/recipients/lookup", { body: { phone: phone } })).body.id).toBe(a.user.id);
 
     await verifyTarget(b.accessToken, "phone", phone);
     expect((await api("GET", "/v1/me", { token: a.accessToken })).body.user.verified.phone).toBe(false);
     expect((await api("GET", "/v1/me", { token: b.accessToken })).body.user.verified.phone).toBe(true);
     // b has not opted in to discovery, a no longer owns the number.
-    expect((await api("GET", `/v1/recipients/${phone}`)).status).toBe(404);
+    expect((await api("POST", "/v1/recipients/lookup", { body: { phone: phone } })).status).toBe(404);
     await api("PUT", "/v1/me/profile", { token: b.accessToken, body: { discoverableByPhone: true } });
-    expect((await api("GET", `/v1/recipients/${phone}`)).body.id).toBe(b.user.id);
+    expect((await api("POST", "/v1/recipients/lookup", { body: { phone: phone } })).body.id).toBe(b.user.id);
     const rows = await env.DB.prepare("SELECT user_id FROM user_contacts WHERE user_id IN (?, ?) AND channel = 'phone'")
       .bind(a.user.id, b.user.id)
       .all();
@@ -244,8 +244,8 @@ describe("OTP verification", () => {
     await verifyTarget(s.accessToken, "phone", first);
     await api("PUT", "/v1/me/profile", { token: s.accessToken, body: { discoverableByPhone: true } });
     await verifyTarget(s.accessToken, "phone", second);
-    expect((await api("GET", `/v1/recipients/${first}`)).status).toBe(404);
-    expect((await api("GET", `/v1/recipients/${second}`)).body.id).toBe(s.user.id);
+    expect((await api("POST", "/v1/recipients/lookup", { body: { phone: first } })).status).toBe(404);
+    expect((await api("POST", "/v1/recipients/lookup", { body: { phone: second } })).body.id).toBe(s.user.id);
   });
 });
 
@@ -314,7 +314,7 @@ describe("OTP HTTP providers (real HTTP to the local fake)", () => {
 
 describe("dev outbox", () => {
   it("is 404 outside development, and the dev provider is not used there", async () => {
-    const prod = { ENVIRONMENT: "production", APP_ORIGIN: "https://paidinbox.example" };
+    const prod = { ENVIRONMENT: "production", APP_ORIGIN: "https://paidinbox.example", ALLOW_SIMULATED_LEDGER: "true" };
     const res = await apiWith(prod, "GET", "/v1/dev/outbox");
     expect(res.status).toBe(404);
     expect(res.body.error).toBe("not_found");

@@ -7,6 +7,7 @@ import { config } from "./config";
 import { renderDocs } from "./http/docs";
 import { ApiError } from "./http/errors";
 import { createRouter } from "./http/router";
+import { securityHeaders } from "./http/security-headers";
 import { authRoutes } from "./routes/auth";
 import { channelRoutes } from "./routes/channels";
 import { devRoutes } from "./routes/dev";
@@ -30,6 +31,9 @@ app.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", {
   scheme: "bearer",
   bearerFormat: "JWT",
 });
+
+// First, so every answer (errors and 404s included) carries them.
+app.use("*", securityHeaders);
 
 // Refuse every request while a required secret is missing (config() throws 503).
 app.use("*", async (c, next) => {

@@ -4,12 +4,19 @@
 import type { BucketLimit } from "./domain/rate-limit";
 import { ApiError } from "./http/errors";
 
+/** 2^96 − 1: the largest price the PricingRegistry (uint96) and the vault (uint128) can hold. */
+export const MAX_PRICE_LIMIT = 2n ** 96n - 1n;
+
 export const REQUIRED_SECRETS = ["JWT_SECRET", "ADMIN_TOKEN", "PII_KEY", "OTP_HMAC_KEY"] as const;
 
 export interface Config {
   environment: "development" | "production" | string;
   isDevelopment: boolean;
   ledgerMode: "simulated" | "chain";
+  /** Outside development a simulated ledger is refused unless this is set (a staging deployment). */
+  allowSimulatedLedger: boolean;
+  /** Highest price a recipient may ask (the PricingRegistry stores prices as uint96). */
+  maxPrice: bigint;
   appOrigin: string | null;
   chainId: number;
   chainRpcUrl: string | null;
@@ -55,6 +62,8 @@ export function config(env: Env): Config {
     environment: env.ENVIRONMENT,
     isDevelopment: env.ENVIRONMENT === "development",
     ledgerMode: env.LEDGER_MODE === "chain" ? "chain" : "simulated",
+    allowSimulatedLedger: env.ALLOW_SIMULATED_LEDGER === "true",
+    maxPrice: big(env.MAX_PRICE, MAX_PRICE_LIMIT),
     appOrigin: env.APP_ORIGIN ? env.APP_ORIGIN.replace(/\/$/, "") : null,
     chainId: int(env.CHAIN_ID, 31337, "CHAIN_ID"),
     chainRpcUrl: env.CHAIN_RPC_URL || null,
@@ -75,6 +84,17 @@ export function config(env: Env): Config {
   };
   if (!cfg.isDevelopment && !cfg.appOrigin) {
     throw new ApiError(503, "misconfigured", "APP_ORIGIN must be set outside development.");
+  }
+  // Balances that are only numbers in a database must not pass for money by accident.
+  if (!cfg.isDevelopment && cfg.ledgerMode === "simulated" && !cfg.allowSimulatedLedger) {
+    throw new ApiError(
+      503,
+      "misconfigured",
+      "LEDGER_MODE=simulated outside development; use chain, or set ALLOW_SIMULATED_LEDGER=true for staging.",
+    );
+  }
+  if (cfg.maxPrice > MAX_PRICE_LIMIT) {
+    throw new ApiError(503, "misconfigured", `MAX_PRICE must be at most ${MAX_PRICE_LIMIT} (uint96).`);
   }
   cache.set(env, cfg);
   return cfg;

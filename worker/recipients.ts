@@ -1,4 +1,6 @@
-// Finding a recipient: by @handle, handle, user id, or E.164 phone (when allowed).
+// Finding a recipient: by @handle, handle or user id; by E.164 phone (when the
+// owner allows it) only through findRecipientByPhone, whose callers take the
+// number from a request body (never a URL: paths and queries reach request logs).
 import { eq } from "drizzle-orm";
 import { db } from "./db/client";
 import { users } from "./db/schema";
@@ -6,15 +8,16 @@ import { findDiscoverableUserIdByPhone } from "./identity/phone-lookup";
 import { normalizePhone } from "./identity/pii";
 import { HANDLE_RE, type UserRow } from "./users";
 
+export async function findRecipientByPhone(env: Env, input: string): Promise<UserRow | undefined> {
+  // Same normalization as verification, so a number is found however it was typed.
+  const phone = normalizePhone(input);
+  if (!phone) return undefined;
+  const id = await findDiscoverableUserIdByPhone(env, phone);
+  return id ? db(env).query.users.findFirst({ where: eq(users.id, id) }) : undefined;
+}
+
 export async function findRecipient(env: Env, selector: string): Promise<UserRow | undefined> {
   const s = selector.trim();
-  if (s.startsWith("+")) {
-    // Same normalization as verification, so a number is found however it was typed.
-    const phone = normalizePhone(s);
-    if (!phone) return undefined;
-    const id = await findDiscoverableUserIdByPhone(env, phone);
-    return id ? db(env).query.users.findFirst({ where: eq(users.id, id) }) : undefined;
-  }
   if (s.startsWith("u_")) return db(env).query.users.findFirst({ where: eq(users.id, s) });
   const handle = normalizeSelector(s);
   if (!handle) return undefined;

@@ -14,6 +14,8 @@ export interface SendInput {
   maxPrice: string | null;
   idempotencyKey: string | null;
   inReplyTo: MessageId | null;
+  /** Try it as the free first reply to an escrowed message (see durable-objects/account/escrow.ts). */
+  freeReply?: boolean;
 }
 
 export interface Sent {
@@ -64,9 +66,12 @@ async function sendMessage(
       ? await requestHash([target.id, input.body, input.maxPrice, input.inReplyTo])
       : "",
     inReplyTo: input.inReplyTo,
+    freeReply: input.freeReply ?? false,
   });
   if (!result.ok) {
     if (result.code === "stale_recipient") return "stale_recipient";
+    // Someone else's reply claimed the escrow first, or the window just closed: an ordinary reply.
+    if (result.code === "free_reply_unavailable") return sendMessage(env, ctx, target, { ...input, freeReply: false });
     throw failToError(result);
   }
   // Settling is idempotent; if this is lost the sender's alarm resolves the hold.

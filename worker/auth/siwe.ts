@@ -1,13 +1,18 @@
 // Sign-In with Ethereum (EIP-4361). The server writes the whole message and
 // remembers its hash with the nonce, so verify accepts exactly what was issued:
 // single use, expiring, bound to this domain, URI and chain.
-import { and, eq, isNull } from "drizzle-orm";
+import { and, eq, gt, isNull } from "drizzle-orm";
 import { type Address, createPublicClient, getAddress, type Hex, http, recoverMessageAddress } from "viem";
-import { createSiweMessage, generateSiweNonce, parseSiweMessage } from "viem/siwe";
+import { createSiweMessage, parseSiweMessage } from "viem/siwe";
 import { config } from "../config";
 import { db } from "../db/client";
 import { authChallenges } from "../db/schema";
 import { sha256Hex } from "./crypto";
+
+/** 128 bits from the platform CSPRNG, as hex (EIP-4361 nonces are alphanumeric). viem's generateSiweNonce uses Math.random. */
+export function siweNonce(): string {
+  return [...crypto.getRandomValues(new Uint8Array(16))].map((b) => b.toString(16).padStart(2, "0")).join("");
+}
 
 export const SIWE_TTL_MS = 10 * 60 * 1000;
 
@@ -20,7 +25,7 @@ export interface SiweContext {
 export async function createChallenge(env: Env, ctx: SiweContext, address: Address): Promise<string> {
   const issuedAt = new Date();
   const expirationTime = new Date(issuedAt.getTime() + SIWE_TTL_MS);
-  const nonce = generateSiweNonce();
+  const nonce = siweNonce();
   const message = createSiweMessage({
     domain: new URL(ctx.origin).host,
     uri: ctx.origin,
@@ -44,13 +49,7 @@ export async function createChallenge(env: Env, ctx: SiweContext, address: Addre
   return message;
 }
 
-export type SiweFailure =
-  | "malformed"
-  | "unknown_or_used_nonce"
-  | "altered"
-  | "expired"
-  | "wrong_context"
-  | "bad_signature";
+export type SiweFailure = "malformed" | "not_issued_or_used" | "wrong_context" | "bad_signature";
 export type SiweOutcome = { ok: true; address: Address } | { ok: false; reason: SiweFailure };
 
 export async function verifyChallenge(
@@ -62,26 +61,32 @@ export async function verifyChallenge(
   const fields = parseSiweMessage(message);
   if (!fields.nonce || !fields.address || !fields.domain) return { ok: false, reason: "malformed" };
 
-  // Claim the nonce before anything else: one verify per challenge, even under races.
-  const now = Date.now();
-  const [challenge] = await db(env)
-    .update(authChallenges)
-    .set({ usedAt: now })
-    .where(and(eq(authChallenges.id, fields.nonce), eq(authChallenges.kind, "siwe"), isNull(authChallenges.usedAt)))
-    .returning();
-  if (!challenge) return { ok: false, reason: "unknown_or_used_nonce" };
-  if (challenge.payloadHash !== (await sha256Hex(message))) return { ok: false, reason: "altered" };
-  if (challenge.expiresAt <= now) return { ok: false, reason: "expired" };
-  if (
-    fields.domain !== new URL(ctx.origin).host ||
-    fields.uri !== ctx.origin ||
-    fields.chainId !== ctx.chainId ||
-    getAddress(fields.address) !== challenge.subject
-  ) {
+  if (fields.domain !== new URL(ctx.origin).host || fields.uri !== ctx.origin || fields.chainId !== ctx.chainId) {
     return { ok: false, reason: "wrong_context" };
   }
-  const valid = await signatureMatches(env, fields.address, message, signature);
-  return valid ? { ok: true, address: getAddress(fields.address) } : { ok: false, reason: "bad_signature" };
+  const address = getAddress(fields.address);
+  const issued = and(
+    eq(authChallenges.id, fields.nonce),
+    eq(authChallenges.kind, "siwe"),
+    eq(authChallenges.payloadHash, await sha256Hex(message)),
+    eq(authChallenges.subject, address),
+    gt(authChallenges.expiresAt, Date.now()),
+    isNull(authChallenges.usedAt),
+  );
+  // Cheap refusal first (no signature work, no RPC call for smart accounts) for messages we never issued.
+  const open = await db(env).select({ id: authChallenges.id }).from(authChallenges).where(issued).limit(1);
+  if (!open.length) return { ok: false, reason: "not_issued_or_used" };
+  // The nonce is claimed only by the exact message issued for it, for its address,
+  // signed by that address: a junk verify with someone else's nonce burns nothing.
+  if (!(await signatureMatches(env, address, message, signature))) return { ok: false, reason: "bad_signature" };
+  // One conditional UPDATE: single use even under races, and only with the matching hash and address.
+  const [claimed] = await db(env)
+    .update(authChallenges)
+    .set({ usedAt: Date.now() })
+    .where(issued)
+    .returning({ id: authChallenges.id });
+  // Unknown, used, expired or altered: one answer (the message must be exactly the one issued).
+  return claimed ? { ok: true, address } : { ok: false, reason: "not_issued_or_used" };
 }
 
 /**

@@ -31,10 +31,17 @@ export interface SenderRelation {
 
 export type QuoteReason = "first_contact" | "default" | "return_discount" | "allowlist";
 
-export interface Quote {
+/** The first reply to a message that pays on reply costs nothing (durable-objects/account/escrow.ts). */
+export const FREE_REPLY: Charge = { price: 0n, fee: 0n, total: 0n };
+
+/** What a send costs the sender: the price (to the recipient) plus the fee. */
+export interface Charge {
   price: bigint;
   fee: bigint;
   total: bigint;
+}
+
+export interface Quote extends Charge {
   reason: QuoteReason;
 }
 

@@ -14,7 +14,8 @@ const MESSAGES: Record<string, [number, string]> = {
   rate_limited: [429, "Too many requests; slow down."],
 };
 
-export function failToError(fail: AnyFail): ApiError {
+/** `messages` rewords codes for a route (e.g. a withdrawal has no price + fee). */
+export function failToError(fail: AnyFail, messages: Record<string, string> = {}): ApiError {
   const {
     ok: _ok,
     code,
@@ -23,7 +24,8 @@ export function failToError(fail: AnyFail): ApiError {
   } = fail as AnyFail & {
     retryAfterSeconds?: number;
   } & Record<string, unknown>;
-  const [status, message] = MESSAGES[code] ?? [409, code];
+  const [status, fallback] = MESSAGES[code] ?? [409, code];
+  const message = messages[code] ?? fallback;
   const headers: Record<string, string> = retryAfterSeconds ? { "Retry-After": String(retryAfterSeconds) } : {};
   return new ApiError(status as 402, code, message, details, headers);
 }

@@ -1,5 +1,6 @@
 // Request helpers shared by route files.
 import { z } from "@hono/zod-openapi";
+import { createMiddleware } from "hono/factory";
 import { sha256Hex } from "../auth/crypto";
 import { ApiError } from "./errors";
 
@@ -29,4 +30,18 @@ export const cursorOf = (c: string | undefined) => (c === undefined ? null : Num
 
 export const IdempotencyHeader = z.object({
   "idempotency-key": z.string().optional().openapi({ description: "Stripe-style idempotency key" }),
+});
+
+/**
+ * For routes whose JSON body is optional: an empty body sent with
+ * `content-type: application/json` counts as no body (not `400 invalid_json`).
+ * Mount in the route's middleware, before validation runs.
+ */
+export const emptyBodyIsNoBody = createMiddleware(async (c, next) => {
+  if (c.req.header("content-type") && !(await c.req.raw.clone().text()).trim()) {
+    const headers = new Headers(c.req.raw.headers);
+    headers.delete("content-type");
+    c.req.raw = new Request(c.req.raw.url, { method: c.req.raw.method, headers });
+  }
+  await next();
 });

@@ -25,6 +25,8 @@ export interface IdentityConfig {
   otpTargetDailyCap: number;
   otpResendCooldownSeconds: number;
   lookupIpPerMinute: number;
+  lookupUserPerMinute: number;
+  phoneLookupUserDailyCap: number;
   twilio: { baseUrl: string; accountSid: string; authToken: string; from: string } | null;
   sendgrid: { baseUrl: string; apiKey: string; from: string } | null;
   oauth: Partial<Record<OAuthProviderId, OAuthProviderConfig>>;
@@ -77,6 +79,8 @@ export function identityConfig(env: Env): IdentityConfig {
     otpTargetDailyCap: int(env.OTP_TARGET_DAILY_CAP, cfg.isDevelopment ? 10 : 5, 1),
     otpResendCooldownSeconds: int(env.OTP_RESEND_COOLDOWN_SECONDS, 60),
     lookupIpPerMinute: int(env.LOOKUP_IP_PER_MINUTE, cfg.isDevelopment ? 1000 : 30, 1),
+    lookupUserPerMinute: int(env.LOOKUP_USER_PER_MINUTE, cfg.isDevelopment ? 1000 : 20, 1),
+    phoneLookupUserDailyCap: int(env.PHONE_LOOKUP_USER_DAILY_CAP, cfg.isDevelopment ? 1000 : 20, 1),
     twilio:
       env.TWILIO_ACCOUNT_SID && env.TWILIO_AUTH_TOKEN && env.TWILIO_FROM
         ? {

@@ -162,8 +162,12 @@ export async function completeAuthorization(
   }
 }
 
-/** A one-time code the web UI trades for a session (so tokens never sit in a URL). */
-export async function createExchangeCode(env: Env, userId: string): Promise<string> {
+/**
+ * A one-time code the web UI trades for a session (so tokens never sit in a URL),
+ * bound to the browser that started the flow: only the holder of its state cookie
+ * can redeem it.
+ */
+export async function createExchangeCode(env: Env, userId: string, state: string): Promise<string> {
   const code = randomToken(32);
   await db(env)
     .insert(authChallenges)
@@ -171,12 +175,13 @@ export async function createExchangeCode(env: Env, userId: string): Promise<stri
       id: await sha256Hex(code),
       kind: "oauth_exchange",
       subject: userId,
+      payloadHash: await sha256Hex(`browser:${state}`),
       expiresAt: Date.now() + OAUTH_EXCHANGE_TTL_MS,
     });
   return code;
 }
 
-export async function redeemExchangeCode(env: Env, code: string): Promise<string | null> {
+export async function redeemExchangeCode(env: Env, code: string, stateCookie: string): Promise<string | null> {
   const now = Date.now();
   const [row] = await db(env)
     .update(authChallenges)
@@ -185,6 +190,7 @@ export async function redeemExchangeCode(env: Env, code: string): Promise<string
       and(
         eq(authChallenges.id, await sha256Hex(code)),
         eq(authChallenges.kind, "oauth_exchange"),
+        eq(authChallenges.payloadHash, await sha256Hex(`browser:${stateCookie}`)),
         isNull(authChallenges.usedAt),
       ),
     )

@@ -5,6 +5,7 @@
 // bumped, the old one moves to PII_KEY_PREVIOUS until every row is re-sealed.
 // Nothing here logs, and errors never carry a target.
 import { base64url } from "../auth/crypto";
+import { hasControl } from "../domain/text";
 import { ApiError } from "../http/errors";
 import { identityConfig } from "./config";
 
@@ -26,6 +27,8 @@ export function normalizePhone(input: string): string | null {
 
 export function normalizeEmail(input: string): string | null {
   const e = input.trim().toLowerCase();
+  // No control characters anywhere (a NUL would pass the pattern below, which only excludes whitespace).
+  if (hasControl(e)) return null;
   return e.length <= 254 && EMAIL.test(e) ? e : null;
 }
 

@@ -31,15 +31,26 @@ export function rateLimited(retryAfterSeconds: number, message: string): ApiErro
 }
 
 /**
- * Per-IP limit (LOOKUP_IP_PER_MINUTE) on anonymous lookups. Requests that carry an
- * Authorization header pass through (the route's own auth decides whether it is valid).
- * Mount it on GET /v1/recipients/:selector.
+ * Recipient lookups (the directory must not be enumerable, and accounts are
+ * free): every lookup counts per IP (LOOKUP_IP_PER_MINUTE), signed in or not,
+ * and a signed-in one also per user (LOOKUP_USER_PER_MINUTE). Mount after
+ * optionalUser.
  */
-export const limitAnonymousLookups = createMiddleware<AppEnv>(async (c, next) => {
-  if (!c.req.header("authorization")) {
-    const limit = identityConfig(c.env).lookupIpPerMinute;
-    const res = await hit(c.env, `lookup-ip:${clientIp(c.req)}`, limit, 60_000);
-    if (!res.ok) throw rateLimited(res.retryAfterSeconds, "Too many lookups; sign in or try again later.");
+export const limitLookups = createMiddleware<AppEnv>(async (c, next) => {
+  const ic = identityConfig(c.env);
+  const ip = await hit(c.env, `lookup-ip:${clientIp(c.req)}`, ic.lookupIpPerMinute, 60_000);
+  if (!ip.ok) throw rateLimited(ip.retryAfterSeconds, "Too many lookups from this address; try again later.");
+  const userId = c.get("userId");
+  if (userId) {
+    const user = await hit(c.env, `lookup-user:${userId}`, ic.lookupUserPerMinute, 60_000);
+    if (!user.ok) throw rateLimited(user.retryAfterSeconds, "Too many lookups; try again later.");
   }
   await next();
 });
+
+/** A signed-in user's daily cap on phone lookups (PHONE_LOOKUP_USER_DAILY_CAP), on top of limitLookups. */
+export async function countPhoneLookup(env: Env, userId: string | undefined): Promise<void> {
+  if (!userId) return; // anonymous: the per-IP limit above
+  const r = await hit(env, `phone-lookup-user:${userId}`, identityConfig(env).phoneLookupUserDailyCap, 86_400_000);
+  if (!r.ok) throw rateLimited(r.retryAfterSeconds, "Daily limit on phone lookups reached.");
+}

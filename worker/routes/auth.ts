@@ -4,6 +4,7 @@ import { issueSession, logout, rotateRefreshToken } from "../auth/sessions";
 import { createChallenge, type SiweContext, verifyChallenge } from "../auth/siwe";
 import { config } from "../config";
 import { ApiError, unauthorized } from "../http/errors";
+import { emptyBodyIsNoBody } from "../http/request";
 import { bearerAuth, createRouter, errors, jsonBody, jsonResponse } from "../http/router";
 import { identityConfig } from "../identity/config";
 import { requireUser } from "../middleware/auth";
@@ -72,7 +73,7 @@ const logoutRoute = createRoute({
   tags: tag,
   summary: "Revoke the refresh-token family (or every session when no token is given)",
   security: bearerAuth,
-  middleware: [requireUser] as const,
+  middleware: [requireUser, emptyBodyIsNoBody] as const,
   request: {
     body: { ...jsonBody(z.object({ refreshToken: z.string().max(200).optional() })), required: false },
   },

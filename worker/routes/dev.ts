@@ -1,10 +1,10 @@
 // Development-only tools (mounted at /v1/dev); every route answers 404 unless
-// ENVIRONMENT=development.
+// ENVIRONMENT=development and the request is to a loopback host (http/dev-only.ts).
 import { createRoute, z } from "@hono/zod-openapi";
 import { desc, eq } from "drizzle-orm";
-import { config } from "../config";
 import { db } from "../db/client";
 import { devOutbox } from "../db/schema";
+import { devToolsEnabled } from "../http/dev-only";
 import { notFound } from "../http/errors";
 import { createRouter, errors, jsonResponse } from "../http/router";
 import { normalizeEmail, normalizePhone } from "../identity/pii";
@@ -27,7 +27,7 @@ const outboxRoute = createRoute({
 });
 
 export const devRoutes = createRouter().openapi(outboxRoute, async (c) => {
-  if (!config(c.env).isDevelopment) throw notFound();
+  if (!devToolsEnabled(c.env, c.req.url)) throw notFound();
   let to = c.req.valid("query").to;
   // An unencoded "+" in a query string arrives as a space.
   if (to?.startsWith(" ")) to = `+${to.slice(1)}`;

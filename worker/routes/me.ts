@@ -1,9 +1,12 @@
 import { createRoute, z } from "@hono/zod-openapi";
+import { config } from "../config";
+import { isCleanLine, isCleanText } from "../domain/text";
 import { ApiError, notFound } from "../http/errors";
 import { Amount, bearerAuth, createRouter, errors, jsonBody, jsonResponse } from "../http/router";
+import { countPhoneLookup, limitLookups } from "../identity/rate-limit";
 import { requireUser } from "../middleware/auth";
 import { listChannels, toChannelJson } from "../notify/channels";
-import { findRecipient } from "../recipients";
+import { findRecipient, findRecipientByPhone } from "../recipients";
 import { findUser, toUserJson, updateProfile } from "../users";
 import { UserSchema } from "./schemas";
 
@@ -55,8 +58,20 @@ const putProfile = createRoute({
       z
         .object({
           handle: z.string().max(64).optional(),
-          displayName: z.string().trim().min(1).max(80).nullable().optional(),
-          bio: z.string().max(500).nullable().optional(),
+          displayName: z
+            .string()
+            .trim()
+            .min(1)
+            .max(80)
+            .refine(isCleanLine, "must not contain control or bidi-override characters")
+            .nullable()
+            .optional(),
+          bio: z
+            .string()
+            .max(500)
+            .refine(isCleanText, "must not contain control (other than newline and tab) or bidi-override characters")
+            .nullable()
+            .optional(),
           discoverableByPhone: z.boolean().optional(),
           discoverableInSearch: z.boolean().optional(),
         })
@@ -71,6 +86,7 @@ const putPricing = createRoute({
   path: "/pricing",
   tags: tag,
   summary: "Set what senders pay you",
+  description: "Prices are at most MAX_PRICE base units (default 2^96 − 1, what the PricingRegistry can hold).",
   security: bearerAuth,
   middleware: [requireUser] as const,
   request: {
@@ -146,8 +162,50 @@ const deleteBlock = createRoute({
   responses: { 204: { description: "Unblocked" }, ...errors(401, 404) },
 });
 
+const Entry = z.object({ sender: z.string(), handle: z.string().nullable() });
+const PhoneBody = { phone: z.string().min(1).max(32).openapi({ description: "E.164; kept out of the URL" }) };
+
+const postAllow = createRoute({
+  method: "post",
+  path: "/allowlist",
+  tags: tag,
+  summary: "Allowlist a sender found by phone number (the number stays out of the URL)",
+  description: "Counts as a phone lookup (limits and daily cap). Remove it with DELETE /allowlist/{sender id}.",
+  security: bearerAuth,
+  middleware: [requireUser, limitLookups] as const,
+  request: { body: jsonBody(z.object({ ...PhoneBody, discountBps: Bps }).strict()) },
+  responses: {
+    200: jsonResponse(z.object({ entry: Entry.extend({ discountBps: z.number() }) }), "Saved"),
+    ...errors(400, 401, 404, 429),
+  },
+});
+
+const postBlock = createRoute({
+  method: "post",
+  path: "/blocklist",
+  tags: tag,
+  summary: "Block a sender found by phone number (the number stays out of the URL)",
+  description: "Counts as a phone lookup (limits and daily cap). Unblock with DELETE /blocklist/{sender id}.",
+  security: bearerAuth,
+  middleware: [requireUser, limitLookups] as const,
+  request: { body: jsonBody(z.object(PhoneBody).strict()) },
+  responses: { 200: jsonResponse(z.object({ entry: Entry }), "Blocked"), ...errors(400, 401, 404, 429) },
+});
+
+async function senderByPhone(env: Env, phone: string, self: string): Promise<{ id: string; handle: string | null }> {
+  await countPhoneLookup(env, self);
+  const user = await findRecipientByPhone(env, phone);
+  // Same 404 as an unknown handle: a hidden number is indistinguishable from an unknown one.
+  if (!user) throw notFound("user_not_found", "No such user.");
+  if (user.id === self) throw new ApiError(400, "invalid_request", "That is you.");
+  return { id: user.id, handle: user.handle };
+}
+
 async function senderId(env: Env, selector: string, self: string): Promise<{ id: string; handle: string | null }> {
-  const user = selector.startsWith("+") ? undefined : await findRecipient(env, selector);
+  if (selector.trim().startsWith("+")) {
+    throw new ApiError(400, "phone_in_url", "Send phone numbers in the body: POST /v1/me/allowlist or /blocklist.");
+  }
+  const user = await findRecipient(env, selector);
   if (!user) throw notFound("user_not_found", "No such user.");
   if (user.id === self) throw new ApiError(400, "invalid_request", "That is you.");
   return { id: user.id, handle: user.handle };
@@ -172,6 +230,14 @@ export const meRoutes = createRouter()
   })
   .openapi(putPricing, async (c) => {
     const p = c.req.valid("json");
+    // Prices must fit the contracts (registry uint96); MAX_PRICE may set a lower cap.
+    const max = config(c.env).maxPrice;
+    const over = (["defaultPrice", "firstContactPrice"] as const).filter((k) => BigInt(p[k]) > max);
+    if (over.length) {
+      throw new ApiError(400, "invalid_request", `${over[0]}: at most ${max} base units.`, {
+        issues: over.map((path) => ({ path, message: `at most ${max}` })),
+      });
+    }
     const pricing = await c.env.ACCOUNT.getByName(c.var.userId).setPricing({
       ...p,
       replyWindowHours: p.replyWindowHours ?? 72,
@@ -193,6 +259,17 @@ export const meRoutes = createRouter()
     const sender = await senderId(c.env, c.req.valid("param").sender, c.var.userId);
     await c.env.ACCOUNT.getByName(c.var.userId).setBlocked(sender.id, true);
     return c.body(null, 204);
+  })
+  .openapi(postAllow, async (c) => {
+    const { phone, discountBps } = c.req.valid("json");
+    const sender = await senderByPhone(c.env, phone, c.var.userId);
+    await c.env.ACCOUNT.getByName(c.var.userId).setAllowlist(sender.id, discountBps);
+    return c.json({ entry: { sender: sender.id, handle: sender.handle, discountBps } }, 200);
+  })
+  .openapi(postBlock, async (c) => {
+    const sender = await senderByPhone(c.env, c.req.valid("json").phone, c.var.userId);
+    await c.env.ACCOUNT.getByName(c.var.userId).setBlocked(sender.id, true);
+    return c.json({ entry: { sender: sender.id, handle: sender.handle } }, 200);
   })
   .openapi(deleteBlock, async (c) => {
     const sender = await senderId(c.env, c.req.valid("param").sender, c.var.userId);

@@ -1,6 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { MESSAGE_ID_RE, type MessageId } from "../domain/message-id";
+import { isWellFormed } from "../domain/text";
 import { ApiError, notFound } from "../http/errors";
 import { cursorOf, IdempotencyHeader, idempotencyKey, PageQuery } from "../http/request";
 import { Amount, bearerAuth, createRouter, errors, jsonBody, jsonResponse } from "../http/router";
@@ -10,11 +11,12 @@ import { type Sent, sendTo, sendToId } from "../send";
 // zod counts UTF-16 code units; the contract says characters, so count code points.
 const MessageBody = z
   .string()
+  .refine(isWellFormed, "must be well-formed Unicode (no lone surrogates)")
   .refine((s) => {
     const n = [...s].length;
     return n >= 1 && n <= 8000;
   }, "must be 1–8000 characters")
-  .openapi({ description: "1–8000 characters" });
+  .openapi({ description: "1–8000 characters of well-formed Unicode" });
 
 const Receipt = z
   .object({
@@ -62,8 +64,7 @@ const MessageParam = z.object({
 });
 
 const sendResponses = {
-  201: jsonResponse(Receipt, "Sent and paid"),
-  200: jsonResponse(Receipt, "Idempotent replay of a 201"),
+  201: jsonResponse(Receipt, "Sent and paid (or an idempotent replay of that answer: `Idempotent-Replayed: true`)"),
   ...errors(400, 401, 402, 403, 404, 409, 429),
 };
 
@@ -156,11 +157,10 @@ const outbox = createRoute({
 
 const noSuchMessage = () => notFound("message_not_found", "No such message in your inbox.");
 
-/** 201 for a new message; 200 with `Idempotent-Replayed: true` for a replay. */
+/** 201, also for a replay (the first answer's status, API.md), which adds `Idempotent-Replayed: true`. */
 function answerSent(c: Context, { receipt, replayed }: Sent) {
-  if (!replayed) return c.json(receipt, 201);
-  c.header("Idempotent-Replayed", "true");
-  return c.json(receipt, 200);
+  if (replayed) c.header("Idempotent-Replayed", "true");
+  return c.json(receipt, 201);
 }
 
 export const messageRoutes = createRouter()
@@ -202,6 +202,8 @@ export const messageRoutes = createRouter()
       maxPrice: maxPrice ?? null,
       idempotencyKey: idempotencyKey(c.req.header("idempotency-key")),
       inReplyTo: messageId as MessageId,
+      // The first reply to an escrowed message is free and releases the escrow.
+      freeReply: original.status === "escrowed",
     });
     return answerSent(c, sent);
   })

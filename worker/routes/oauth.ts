@@ -101,6 +101,9 @@ const exchangeRoute = createRoute({
   path: "/exchange",
   tags: tag,
   summary: "Trade the one-time code from the web redirect for a session (single use, 2 minutes)",
+  description:
+    "Same-origin `fetch` from the page the redirect opened, with credentials (the default): the HttpOnly state " +
+    "cookie of the browser that started the sign-in must come along, or the code is refused (401).",
   request: { body: jsonBody(z.object({ code: z.string().min(1).max(200) })) },
   responses: { 200: jsonResponse(SessionSchema, "Signed in"), ...errors(400, 401) },
 });
@@ -133,8 +136,8 @@ export const oauthRoutes = createRouter()
     const json = wantsJson(c);
     if (!json) {
       // A browser must present the state cookie set when this browser started the flow.
+      // The cookie stays until the exchange, which it binds to this browser too.
       const cookie = getCookie(c, STATE_COOKIE) ?? "";
-      deleteCookie(c, STATE_COOKIE, { path: COOKIE_PATH });
       if (!timingSafeEqual(cookie, state)) throw unauthorized("This sign-in was started in another browser.");
     }
     const outcome = await completeAuthorization(c.env, provider, code, state);
@@ -153,11 +156,15 @@ export const oauthRoutes = createRouter()
       const s = await sessionFor(c.env, outcome.userId);
       return c.json({ ...s, created: outcome.created, linked: outcome.linked }, 200);
     }
-    const oneTime = await createExchangeCode(c.env, outcome.userId);
+    const oneTime = await createExchangeCode(c.env, outcome.userId, state);
     return c.redirect(`${appOrigin(c.env, c.req.url)}/#/signed-in?code=${encodeURIComponent(oneTime)}`, 302);
   })
   .openapi(exchangeRoute, async (c) => {
-    const userId = await redeemExchangeCode(c.env, c.req.valid("json").code);
+    // Only the browser that started the flow holds its state cookie: a code sent to
+    // someone else in a link (to sign them into the sender's account) is refused.
+    const cookie = getCookie(c, STATE_COOKIE);
+    deleteCookie(c, STATE_COOKIE, { path: COOKIE_PATH });
+    const userId = cookie ? await redeemExchangeCode(c.env, c.req.valid("json").code, cookie) : null;
     if (!userId) throw unauthorized("The sign-in code is invalid, expired or already used.");
     return c.json(await sessionFor(c.env, userId), 200);
   });

@@ -1,6 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { isAddress } from "viem";
 import { config } from "../config";
+import { devToolsEnabled } from "../http/dev-only";
 import { ApiError } from "../http/errors";
 import { failToError } from "../http/outcomes";
 import { cursorOf, IdempotencyHeader, idempotencyKey, PageQuery, requestHash } from "../http/request";
@@ -20,7 +21,7 @@ const topup = createRoute({
   request: { headers: IdempotencyHeader, body: jsonBody(z.object({ amount: PositiveAmount }).strict()) },
   responses: {
     200: jsonResponse(z.object({ balance: z.string(), entryId: z.string() }), "Topped up"),
-    ...errors(400, 401, 409),
+    ...errors(400, 401, 403, 409),
   },
 });
 
@@ -46,7 +47,16 @@ const withdraw = createRoute({
     ),
   },
   responses: {
-    200: jsonResponse(z.object({ balance: z.string(), withdrawalId: z.string(), status: z.string() }), "Withdrawn"),
+    200: jsonResponse(
+      z.object({
+        balance: z.string(),
+        withdrawalId: z.string(),
+        status: z.enum(["simulated"]).openapi({
+          description: "`simulated`: the simulated ledger took the amount off your balance; nothing was paid out",
+        }),
+      }),
+      "Withdrawn",
+    ),
     ...errors(400, 401, 402, 409),
   },
 });
@@ -90,6 +100,9 @@ export const paymentRoutes = createRouter()
         token: c.env.TOKEN_ADDRESS || null,
       });
     }
+    if (!devToolsEnabled(c.env, c.req.url)) {
+      throw new ApiError(403, "faucet_disabled", "The test-funds faucet exists only in local development.");
+    }
     const { amount } = c.req.valid("json");
     if (BigInt(amount) > cfg.topupMax) {
       throw new ApiError(400, "invalid_request", `A top-up is at most ${cfg.topupMax} base units.`, {
@@ -107,9 +120,9 @@ export const paymentRoutes = createRouter()
     const key = idempotencyKey(c.req.header("idempotency-key"));
     const hash = await requestHash(["withdraw", amount, to ?? null]);
     const r = await c.env.ACCOUNT.getByName(c.var.userId).withdraw(amount, to ?? null, key, hash);
-    if (!r.ok) throw failToError(r);
+    if (!r.ok) throw failToError(r, { insufficient_balance: "Your balance does not cover this withdrawal." });
     if (r.replayed) c.header("Idempotent-Replayed", "true");
-    return c.json(r.body as { balance: string; withdrawalId: string; status: string }, 200);
+    return c.json(r.body as { balance: string; withdrawalId: string; status: "simulated" }, 200);
   })
   .openapi(ledger, async (c) => {
     const { cursor, limit } = c.req.valid("query");
