@@ -6,7 +6,7 @@
 // redrive delivers once. (vitest.config.ts: backoff 1–2 s, max_retries 2.)
 import { createExecutionContext, createMessageBatch, env, getQueueResult } from "cloudflare:test";
 import { Webhook } from "standardwebhooks";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import type { DeliveryJob } from "../worker/domain/delivery-job";
 import { consumeDeliveries, consumerGate } from "../worker/notify/consumer";
 import { FAKE } from "./fakes/credentials";
@@ -25,6 +25,10 @@ import {
   waitFor,
 } from "./rails-helpers";
 import { funded, send, type User } from "./send-helpers";
+
+// Every notice crosses two queues (index, then deliveries) and retries wait for real backoff:
+// generous caps, so a loaded machine (the whole suite in parallel on 2 cores) slows, not fails, these.
+vi.setConfig({ testTimeout: 90_000 });
 
 async function pair(prefix: string): Promise<{ sender: User; recipient: User }> {
   const [sender, recipient] = await Promise.all([funded("100000000", `${prefix}s`), funded("0", `${prefix}r`)]);
@@ -309,7 +313,6 @@ describe("retries", () => {
   });
 
   it("no target, secret, token or body in the logs while delivering and failing", async () => {
-    const { vi } = await import("vitest");
     const captured: string[] = [];
     for (const m of ["log", "info", "warn", "error", "debug"] as const) {
       vi.spyOn(console, m).mockImplementation((...args: unknown[]) => {
@@ -361,7 +364,7 @@ describe("retries", () => {
     const reqs = await waitFor(
       async () => about(await railRequests(tg.key), "on Paid Inbox"),
       (r) => r.length >= 2,
-      20_000,
+      60_000,
     );
     expect(reqs.map((r) => r.status)).toEqual([429, 200]);
     // Backoff alone would be 1 s here; the provider asked for 4.
@@ -428,7 +431,7 @@ describe("retries", () => {
           }[]
         ).filter((d) => d.userId === recipient.user.id),
       (d) => d.length > 0,
-      30_000,
+      60_000,
     );
     expect(dead).toHaveLength(1);
     expect(dead[0]).toMatchObject({ channel: "webhook", lastError: "retry 503", redrivenAt: null });

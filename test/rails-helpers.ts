@@ -35,7 +35,7 @@ export async function script(
   expect(res.status).toBe(204);
 }
 
-export async function waitFor<T>(probe: () => Promise<T>, done: (v: T) => boolean, ms = 15_000): Promise<T> {
+export async function waitFor<T>(probe: () => Promise<T>, done: (v: T) => boolean, ms = 40_000): Promise<T> {
   const until = Date.now() + ms;
   let v = await probe();
   while (!done(v) && Date.now() < until) {
