@@ -21,6 +21,7 @@ import {
 import { type Bucket, type BucketLimit, check, spend, take } from "../worker/domain/rate-limit";
 import { freeReplyOpen, sentTo } from "./account/escrow";
 import { hasUnflushed, OutboxFlush, recordStatusChange, type TotalsRecord } from "./account/outbox-flush";
+import { readSenderLists, type SenderLists } from "./account/sender-lists";
 import { migrate } from "./account-schema";
 
 /** A hold not settled after this long makes the sender ask the recipient. */
@@ -338,6 +339,10 @@ export class Account extends DurableObject<Env> {
 
   async removeAllowlist(userId: string): Promise<void> {
     this.sql.exec("DELETE FROM allowlist WHERE user_id = ?", userId);
+  }
+
+  async senderLists(): Promise<SenderLists> {
+    return readSenderLists(this.sql);
   }
 
   async setBlocked(userId: string, blocked: boolean): Promise<void> {

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
-// `npm start`: everything the app needs locally, then `wrangler dev` on
-// http://127.0.0.1:${PORT:-8787}. Safe to run again: each step is idempotent.
+// `npm start`: everything the app needs locally, then `wrangler dev` bound to
+// 127.0.0.1:${PORT:-8787}, announced as http://localhost:… (passkeys refuse IP
+// addresses, so that is the URL to open). Safe to run again: each step is idempotent.
 //   1. .dev.vars from .dev.vars.example, with fresh random secrets (only if missing)
 //   2. the web UI built into frontend/dist
 //   3. D1 migrations applied to the local database
@@ -32,7 +33,8 @@ run(bin("wrangler"), [
   "--local",
   ...(envArg > 0 ? process.argv.slice(envArg, envArg + 2) : []),
 ]);
-console.log(`• starting wrangler dev on http://127.0.0.1:${port}`);
+console.log(`• starting wrangler dev (bound to 127.0.0.1:${port})`);
+console.log(`\n  Open http://localhost:${port}\n`);
 const dev = spawn(bin("wrangler"), ["dev", "--ip", "127.0.0.1", "--port", port, ...process.argv.slice(2)], {
   stdio: "inherit",
 });

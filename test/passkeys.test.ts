@@ -25,7 +25,7 @@ async function storedCredential(id: string) {
 describe("passkeys", () => {
   it("lists passkey (and the configured social providers) among the sign-in methods", async () => {
     const res = await api("GET", "/v1/auth/providers");
-    expect(res.body.methods).toEqual(["siwe", "passkey", "oauth:google", "oauth:github"]);
+    expect(res.body.methods).toEqual(["siwe", "passkey", "code:email", "code:phone", "oauth:google", "oauth:github"]);
   });
 
   it("issues creation options bound to the RP (the origin's host) with a fresh challenge", async () => {

@@ -10,6 +10,7 @@ import { createRouter } from "./http/router";
 import { securityHeaders } from "./http/security-headers";
 import { authRoutes } from "./routes/auth";
 import { channelRoutes } from "./routes/channels";
+import { codeSignInRoutes } from "./routes/code-sign-in";
 import { devRoutes } from "./routes/dev";
 import { healthRoutes } from "./routes/health";
 import { meRoutes } from "./routes/me";
@@ -19,10 +20,12 @@ import { opsRoutes } from "./routes/ops";
 import { passkeyRoutes } from "./routes/passkeys";
 import { paymentRoutes } from "./routes/payments";
 import { recipientRoutes } from "./routes/recipients";
+import { signInMethodRoutes } from "./routes/sign-in-methods";
 import { verifyRoutes } from "./routes/verify";
 import { webhookRoutes } from "./routes/webhooks";
 
 import { VERSION } from "./version";
+import { serveWeb } from "./web";
 
 const app = createRouter();
 
@@ -59,9 +62,11 @@ const routes = app
   .route("/v1/auth", authRoutes)
   .route("/v1/auth/passkey", passkeyRoutes)
   .route("/v1/auth/oauth", oauthRoutes)
+  .route("/v1/auth/code", codeSignInRoutes)
   .route("/v1/verify", verifyRoutes)
   .route("/v1/dev", devRoutes)
   .route("/v1/me", meRoutes)
+  .route("/v1/me", signInMethodRoutes)
   .route("/v1", recipientRoutes)
   .route("/v1", messageRoutes)
   .route("/v1/payments", paymentRoutes)
@@ -82,6 +87,9 @@ app.get("/docs", (c) => {
   const doc = app.getOpenAPI31Document({ openapi: "3.1.0", info: { title: "Paid Inbox API", version: VERSION } });
   return c.html(renderDocs(doc as unknown as Parameters<typeof renderDocs>[0]));
 });
+
+// The web UI (after every API route): pages, assets and the 404 view.
+app.get("*", serveWeb);
 
 app.notFound((c) => c.json({ error: "not_found", message: `No route for ${c.req.method} ${c.req.path}.` }, 404));
 

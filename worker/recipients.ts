@@ -62,3 +62,18 @@ export async function resolveSendTarget(env: Env, to: string, fresh = false): Pr
   cache.set(key, { id: user.id, at: Date.now() });
   return { id: user.id, expectHandle: null };
 }
+
+/** What a `/@handle` link preview shows. Read from D1 (or a profile cache), never the Account. */
+export interface PublicProfile {
+  handle: string;
+  displayName: string | null;
+  bio: string | null;
+}
+
+export async function publicProfile(env: Env, handle: string): Promise<PublicProfile | null> {
+  const h = normalizeSelector(handle);
+  if (!h) return null;
+  const user = await findRecipient(env, h);
+  if (!user?.handle) return null;
+  return { handle: user.handle, displayName: user.displayName, bio: user.bio };
+}

@@ -34,7 +34,7 @@ export const authChallenges = sqliteTable(
   {
     id: text("id").primaryKey(),
     kind: text("kind", {
-      enum: ["siwe", "passkey_register", "passkey_login", "oauth", "oauth_exchange", "x_link"],
+      enum: ["siwe", "passkey_register", "passkey_login", "oauth", "oauth_exchange", "otp_login", "x_link"],
     }).notNull(),
     /** What the challenge is bound to: the address for SIWE, the user for passkey registration. */
     subject: text("subject"),

@@ -37,7 +37,7 @@ export function generateCode(): string {
   }
 }
 
-async function codeHmac(env: Env, verificationId: string, code: string): Promise<string> {
+export async function codeHmac(env: Env, verificationId: string, code: string): Promise<string> {
   const key = await crypto.subtle.importKey(
     "raw",
     enc.encode(env.OTP_HMAC_KEY),

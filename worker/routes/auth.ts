@@ -1,5 +1,6 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { isAddress } from "viem";
+import { clearSessionCookies, cookieRefreshToken, deliverSession, wantsCookieSession } from "../auth/cookie-session";
 import { issueSession, logout, rotateRefreshToken } from "../auth/sessions";
 import { createChallenge, type SiweContext, verifyChallenge } from "../auth/siwe";
 import { config } from "../config";
@@ -7,6 +8,7 @@ import { ApiError, unauthorized } from "../http/errors";
 import { emptyBodyIsNoBody } from "../http/request";
 import { bearerAuth, createRouter, errors, jsonBody, jsonResponse } from "../http/router";
 import { identityConfig } from "../identity/config";
+import { otpProvider } from "../identity/providers";
 import { requireUser } from "../middleware/auth";
 import { findUser, toUserJson, upsertWalletUser } from "../users";
 import { SessionSchema } from "./schemas";
@@ -63,8 +65,13 @@ const refresh = createRoute({
   path: "/refresh",
   tags: tag,
   summary: "Rotate a refresh token into a new token pair",
-  request: { body: jsonBody(z.object({ refreshToken: z.string().min(1).max(200) })) },
-  responses: { 200: jsonResponse(SessionSchema, "New token pair"), ...errors(400, 401) },
+  description:
+    "API clients send `{refreshToken}`. The web UI sends `X-Session: cookie` and an empty body: the refresh " +
+    "token comes from its HttpOnly cookie and the new one goes back into it (same-origin requests only, else 403).",
+  request: {
+    body: { ...jsonBody(z.object({ refreshToken: z.string().min(1).max(200).optional() })), required: false },
+  },
+  responses: { 200: jsonResponse(SessionSchema, "New token pair"), ...errors(400, 401, 403) },
 });
 
 const logoutRoute = createRoute({
@@ -84,7 +91,8 @@ export const authRoutes = createRouter()
   .openapi(providers, (c) => {
     // Social providers are listed only when their client id and secret are configured.
     const oauth = Object.keys(identityConfig(c.env).oauth).map((p) => `oauth:${p}`);
-    return c.json({ methods: ["siwe", "passkey", ...oauth] }, 200);
+    const codes = (["email", "phone"] as const).filter((ch) => otpProvider(c.env, ch)).map((ch) => `code:${ch}`);
+    return c.json({ methods: ["siwe", "passkey", ...codes, ...oauth] }, 200);
   })
   .openapi(siweChallenge, async (c) => {
     const { address } = c.req.valid("json");
@@ -97,18 +105,24 @@ export const authRoutes = createRouter()
     if (!outcome.ok) throw new ApiError(401, "unauthorized", `Sign-in refused (${outcome.reason}).`);
     const { user } = await upsertWalletUser(c.env, outcome.address);
     const pair = await issueSession(c.env, user.id);
-    return c.json({ ...pair, user: toUserJson(user) }, 200);
+    return c.json(deliverSession(c, { ...pair, user: toUserJson(user) }), 200);
   })
   .openapi(refresh, async (c) => {
-    const outcome = await rotateRefreshToken(c.env, c.req.valid("json").refreshToken);
-    if (!outcome.ok) throw unauthorized("Refresh token is invalid, expired or already used.");
-    const user = await findUser(c.env, outcome.userId);
-    if (!user) throw unauthorized();
-    return c.json({ ...outcome.pair, user: toUserJson(user) }, 200);
+    const presented = c.req.valid("json")?.refreshToken ?? cookieRefreshToken(c);
+    if (!presented) throw unauthorized("No refresh token.");
+    const outcome = await rotateRefreshToken(c.env, presented);
+    const user = outcome.ok ? await findUser(c.env, outcome.userId) : undefined;
+    if (!outcome.ok || !user) {
+      if (wantsCookieSession(c)) clearSessionCookies(c);
+      throw unauthorized("Refresh token is invalid, expired or already used.");
+    }
+    return c.json(deliverSession(c, { ...outcome.pair, user: toUserJson(user) }), 200);
   })
   .openapi(logoutRoute, async (c) => {
     // The body is optional; without a refresh token every session is signed out.
-    const { refreshToken } = c.req.valid("json");
+    // The web UI's token is its cookie (sent with `X-Session: cookie`); the cookie is cleared either way.
+    const refreshToken = c.req.valid("json")?.refreshToken ?? cookieRefreshToken(c);
     await logout(c.env, c.var.userId, refreshToken);
+    clearSessionCookies(c);
     return c.body(null, 204);
   });

@@ -38,6 +38,11 @@ const getMe = createRoute({
         balance: z.string(),
         held: z.string(),
         pricing: PricingSchema,
+        profile: z.object({
+          bio: z.string().nullable(),
+          discoverableByPhone: z.boolean(),
+          discoverableInSearch: z.boolean(),
+        }),
         channels: z.array(z.object({ channel: z.string(), status: z.string() }).passthrough()),
       }),
       "The caller",
@@ -219,7 +224,12 @@ export const meRoutes = createRouter()
       listChannels(c.env, c.var.userId),
     ]);
     if (!user) throw notFound("not_found", "User not found.");
-    return c.json({ user: toUserJson(user), ...account, channels: channels.map(toChannelJson) }, 200);
+    const profile = {
+      bio: user.bio,
+      discoverableByPhone: user.discoverableByPhone,
+      discoverableInSearch: user.discoverableInSearch,
+    };
+    return c.json({ user: toUserJson(user), ...account, profile, channels: channels.map(toChannelJson) }, 200);
   })
   .openapi(putProfile, async (c) => {
     const patch = c.req.valid("json");

@@ -6,6 +6,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { deleteCookie, getCookie, setCookie } from "hono/cookie";
+import { deliverSession } from "../auth/cookie-session";
 import { timingSafeEqual } from "../auth/crypto";
 import { issueSession } from "../auth/sessions";
 import { ApiError, notFound, unauthorized } from "../http/errors";
@@ -166,5 +167,5 @@ export const oauthRoutes = createRouter()
     deleteCookie(c, STATE_COOKIE, { path: COOKIE_PATH });
     const userId = cookie ? await redeemExchangeCode(c.env, c.req.valid("json").code, cookie) : null;
     if (!userId) throw unauthorized("The sign-in code is invalid, expired or already used.");
-    return c.json(await sessionFor(c.env, userId), 200);
+    return c.json(deliverSession(c, await sessionFor(c.env, userId)), 200);
   });

@@ -2,6 +2,7 @@
 // options are SimpleWebAuthn's JSON shapes; verify answers like siwe/verify.
 import { createRoute, z } from "@hono/zod-openapi";
 import type { AuthenticationResponseJSON, RegistrationResponseJSON } from "@simplewebauthn/server";
+import { deliverSession } from "../auth/cookie-session";
 import { issueSession } from "../auth/sessions";
 import { ApiError, unauthorized } from "../http/errors";
 import { bearerAuth, createRouter, errors, jsonBody, jsonResponse } from "../http/router";
@@ -132,12 +133,15 @@ export const passkeyRoutes = createRouter()
     const body = c.req.valid("json") as unknown as RegistrationResponseJSON;
     const outcome = await verifyRegistration(c.env, relyingParty(c.env, c.req.url), body, c.var.userId ?? null);
     if (!outcome.ok) refuse(outcome.reason);
-    return c.json({ ...(await session(c.env, outcome.userId)), credentialId: outcome.credentialId }, 200);
+    return c.json(
+      deliverSession(c, { ...(await session(c.env, outcome.userId)), credentialId: outcome.credentialId }),
+      200,
+    );
   })
   .openapi(loginOptionsRoute, async (c) => c.json(await loginOptions(c.env, relyingParty(c.env, c.req.url)), 200))
   .openapi(loginVerifyRoute, async (c) => {
     const body = c.req.valid("json") as unknown as AuthenticationResponseJSON;
     const outcome = await verifyLogin(c.env, relyingParty(c.env, c.req.url), body);
     if (!outcome.ok) refuse(outcome.reason);
-    return c.json(await session(c.env, outcome.userId), 200);
+    return c.json(deliverSession(c, await session(c.env, outcome.userId)), 200);
   });

@@ -14,7 +14,10 @@ export const UserSchema = z
 export const SessionSchema = z
   .object({
     accessToken: z.string(),
-    refreshToken: z.string(),
+    refreshToken: z.string().optional().openapi({
+      description:
+        "Absent when the sign-in asked for a cookie session (`X-Session: cookie`): then it is an HttpOnly cookie",
+    }),
     expiresIn: z.number().int().openapi({ description: "Access token lifetime in seconds" }),
     user: UserSchema,
   })

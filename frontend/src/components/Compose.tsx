@@ -1,0 +1,228 @@
+// Compose and pay. The button shows the exact total; `maxPrice` is the price on
+// it, so the price can never change under the user (a change comes back as
+// price_above_max and is shown for a fresh confirmation). One Idempotency-Key per
+// draft makes double clicks and retries safe. The draft survives every error,
+// an inline top-up and a sign-in.
+import { useMutation, useQueryClient } from "@tanstack/react-query";
+import { type ReactNode, useEffect, useId, useRef, useState } from "react";
+import { Link } from "wouter";
+import { api, call, newIdempotencyKey } from "../api/client";
+import { ApiError, errorCode } from "../api/errors";
+import type { Pricing, Quote, SendReceipt } from "../api/types";
+import { useSession } from "../auth/session";
+import { formatUsdc, topUpFor } from "../lib/money";
+import { dateTime } from "../lib/time";
+import { SignInPanel } from "./SignInPanel";
+import { TopUp } from "./TopUp";
+import { ErrorNote, Note, Usdc } from "./ui";
+
+const MAX_CHARS = 8000;
+
+type Target = { kind: "send"; to: string } | { kind: "reply"; messageId: string };
+
+export interface ComposeProps {
+  target: Target;
+  /** "@alice" — who this goes to, for the labels. */
+  name: string;
+  quote: Quote | undefined;
+  pricing: Pricing;
+  refetchQuote: () => Promise<unknown>;
+  /** sessionStorage key: the draft outlives a reload or an OAuth round trip. */
+  draftKey: string;
+  /** Replaces the price line (e.g. "your reply releases $1"). */
+  priceNote?: ReactNode;
+}
+
+const REASONS: Record<Quote["reason"], string> = {
+  first_contact: "first message price",
+  default: "standard price",
+  return_discount: "returning-contact discount",
+  allowlist: "your personal discount",
+};
+
+export function Compose({ target, name, quote, pricing, refetchQuote, draftKey, priceNote }: ComposeProps) {
+  const session = useSession();
+  const qc = useQueryClient();
+  const id = useId();
+  const [body, setBody] = useState(() => sessionStorage.getItem(draftKey) ?? "");
+  const key = useRef(newIdempotencyKey());
+  const [signingIn, setSigningIn] = useState(false);
+  const [priceChange, setPriceChange] = useState<{ from: string; to: string } | null>(null);
+  const [shortfall, setShortfall] = useState<bigint | null>(null);
+  const [receipt, setReceipt] = useState<SendReceipt | null>(null);
+
+  useEffect(() => {
+    if (body) sessionStorage.setItem(draftKey, body);
+    else sessionStorage.removeItem(draftKey);
+  }, [body, draftKey]);
+
+  const send = useMutation({
+    mutationFn: ({ maxPrice }: { maxPrice: string }) => {
+      const params = { header: { "idempotency-key": key.current } };
+      if (target.kind === "send") {
+        return call(api.POST("/v1/messages", { params, body: { to: target.to, body, maxPrice } }));
+      }
+      return call(
+        api.POST("/v1/inbox/{messageId}/reply", {
+          params: { ...params, path: { messageId: target.messageId } },
+          body: { body, maxPrice },
+        }),
+      );
+    },
+    onMutate: () => {
+      setPriceChange(null);
+      setShortfall(null);
+    },
+    onSuccess: (r) => {
+      setReceipt(r);
+      setBody("");
+      sessionStorage.removeItem(draftKey);
+      key.current = newIdempotencyKey();
+      for (const k of ["me", "outbox", "inbox", "ledger", "recipient"]) qc.invalidateQueries({ queryKey: [k] });
+    },
+    onError: (err, { maxPrice }) => {
+      if (!(err instanceof ApiError)) return;
+      if (err.code === "price_above_max") {
+        setPriceChange({ from: maxPrice, to: String(err.details.price ?? "") });
+        refetchQuote();
+      }
+      if (err.code === "insufficient_balance") {
+        const required = BigInt(String(err.details.required ?? "0"));
+        const balance = BigInt(String(err.details.balance ?? "0"));
+        setShortfall(required > balance ? required - balance : 1n);
+      }
+    },
+  });
+
+  if (receipt) return <Receipt receipt={receipt} name={name} pricing={pricing} onAnother={() => setReceipt(null)} />;
+
+  const chars = [...body].length;
+  const tooLong = chars > MAX_CHARS;
+  const signedIn = session.status === "signed-in";
+  const canSend = signedIn && quote && body.trim().length > 0 && !tooLong && !send.isPending;
+  const code = errorCode(send.error);
+
+  return (
+    <section className="card compose" aria-labelledby={`${id}-h`}>
+      <h2 id={`${id}-h`}>{target.kind === "send" ? `Message ${name}` : `Reply to ${name}`}</h2>
+      <form
+        onSubmit={(e) => {
+          e.preventDefault();
+          if (canSend) send.mutate({ maxPrice: quote.price });
+        }}
+      >
+        <div className="field">
+          <label htmlFor={`${id}-body`}>Your message</label>
+          <textarea
+            id={`${id}-body`}
+            rows={6}
+            value={body}
+            onChange={(e) => setBody(e.target.value)}
+            aria-describedby={`${id}-count`}
+            aria-invalid={tooLong}
+            placeholder={`Write to ${name}…`}
+          />
+          <p className={`hint ${tooLong ? "bad" : ""}`} id={`${id}-count`}>
+            {chars.toLocaleString()} / {MAX_CHARS.toLocaleString()} characters
+          </p>
+        </div>
+        {priceNote}
+        {signedIn && quote && !priceNote ? (
+          <p className="quote" aria-live="polite">
+            <Usdc value={quote.price} /> ({REASONS[quote.reason]}) + <Usdc value={quote.fee} /> fee ={" "}
+            <strong>
+              <Usdc value={quote.total} />
+            </strong>
+          </p>
+        ) : null}
+        {priceChange ? (
+          <Note kind="warn">
+            The price changed from {formatUsdc(priceChange.from)} to{" "}
+            {priceChange.to ? formatUsdc(priceChange.to) : "a new price"} since you saw it. Nothing was charged. Check
+            the new total and send again if you still want to.
+          </Note>
+        ) : null}
+        {signedIn ? (
+          <button type="submit" className="pay" disabled={!canSend} aria-busy={send.isPending}>
+            {send.isPending
+              ? "Sending…"
+              : !quote
+                ? "Getting the price…"
+                : quote.total === "0"
+                  ? "Send for free"
+                  : `Pay ${formatUsdc(quote.total)} and send`}
+          </button>
+        ) : (
+          <button type="button" className="pay" onClick={() => setSigningIn(true)} disabled={signingIn}>
+            Sign in to send
+          </button>
+        )}
+      </form>
+      {send.isError && code !== "price_above_max" ? <ErrorNote error={send.error} /> : null}
+      {shortfall !== null ? (
+        <div className="inline-panel">
+          <h3>Top up to send</h3>
+          <p>You need {formatUsdc(shortfall)} more. Add funds here; your message stays as it is.</p>
+          <TopUp suggested={topUpFor(shortfall)} onDone={() => setShortfall(null)} />
+        </div>
+      ) : null}
+      {!signedIn && signingIn ? (
+        <SignInPanel heading="Sign in to send your message" onSignedIn={() => setSigningIn(false)} />
+      ) : null}
+    </section>
+  );
+}
+
+function Receipt({
+  receipt,
+  name,
+  pricing,
+  onAnother,
+}: {
+  receipt: SendReceipt;
+  name: string;
+  pricing: Pricing;
+  onAnother: () => void;
+}) {
+  const replyBy = Date.parse(receipt.createdAt) + pricing.replyWindowHours * 3_600_000;
+  return (
+    <section className="card receipt" aria-live="polite">
+      <h2>
+        {receipt.status === "escrowed"
+          ? "Delivered — payment held"
+          : receipt.status === "accepted"
+            ? "Sent — settling"
+            : "Delivered"}
+      </h2>
+      {receipt.status === "delivered" ? (
+        <p>
+          {name} has your message.{" "}
+          {receipt.total === "0" ? (
+            "It was free."
+          ) : (
+            <>
+              You paid <Usdc value={receipt.total} />.
+            </>
+          )}
+        </p>
+      ) : null}
+      {receipt.status === "escrowed" ? (
+        <p>
+          {name} has your message. The <Usdc value={receipt.price} /> is held until they reply by {dateTime(replyBy)}
+          {". "}If they don't, it comes back to you. The <Usdc value={receipt.fee} /> fee is final.
+        </p>
+      ) : null}
+      {receipt.status === "accepted" ? (
+        <p>
+          Your payment of <Usdc value={receipt.total} /> is being settled on chain.
+        </p>
+      ) : null}
+      <p className="actions">
+        <button type="button" className="secondary" onClick={onAnother}>
+          Write another
+        </button>
+        <Link href="/outbox">See your sent messages</Link>
+      </p>
+    </section>
+  );
+}

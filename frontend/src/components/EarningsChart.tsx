@@ -1,0 +1,58 @@
+// Earnings over time with uPlot (loaded with this module, on the Money screen only).
+// Amounts are bigint until here; the chart's y axis is in dollars as a float, for
+// drawing only.
+import { useEffect, useRef } from "react";
+import uPlot from "uplot";
+import "uplot/dist/uPlot.min.css";
+
+export interface EarningPoint {
+  at: number; // ms
+  cumulative: bigint; // base units
+}
+
+export default function EarningsChart({ points }: { points: EarningPoint[] }) {
+  const el = useRef<HTMLDivElement>(null);
+  useEffect(() => {
+    const node = el.current;
+    if (!node) return;
+    const xs = points.map((p) => Math.floor(p.at / 1000));
+    const ys = points.map((p) => Number(p.cumulative) / 1e6);
+    const dark = matchMedia("(prefers-color-scheme: dark)").matches;
+    const ink = dark ? "#c7c9d1" : "#3b3d4a";
+    const plot = new uPlot(
+      {
+        width: node.clientWidth || 320,
+        height: 200,
+        series: [
+          {},
+          {
+            label: "Earned",
+            stroke: "#6366f1",
+            fill: "rgba(99,102,241,0.15)",
+            width: 2,
+            value: (_u, v) => (v == null ? "" : `$${v.toFixed(2)}`),
+          },
+        ],
+        axes: [
+          { stroke: ink, grid: { stroke: dark ? "#2a2c37" : "#e5e7eb" } },
+          {
+            stroke: ink,
+            grid: { stroke: dark ? "#2a2c37" : "#e5e7eb" },
+            values: (_u, vals) => vals.map((v) => `$${v}`),
+          },
+        ],
+        scales: { x: { time: true } },
+        legend: { show: true },
+      },
+      [xs, ys],
+      node,
+    );
+    const ro = new ResizeObserver(() => plot.setSize({ width: node.clientWidth, height: 200 }));
+    ro.observe(node);
+    return () => {
+      ro.disconnect();
+      plot.destroy();
+    };
+  }, [points]);
+  return <div ref={el} className="chart" role="img" aria-label="Chart of your earnings over time" />;
+}

@@ -1,0 +1,68 @@
+// Sent messages with what each cost and where its payment stands.
+import { useInfiniteQuery } from "@tanstack/react-query";
+import { useEffect } from "react";
+import { Link } from "wouter";
+import { outboxQuery } from "../api/queries";
+import { LoadMore } from "../components/LoadMore";
+import { Empty, ErrorNote, Loading, PageHeader, Usdc } from "../components/ui";
+import { ago } from "../lib/time";
+
+const OUT_STATUS: Record<string, string> = {
+  pending: "Sending",
+  delivered: "Delivered",
+  escrowed: "Delivered · held until they reply",
+  released: "Replied · paid",
+  refunded: "No reply · refunded",
+  aborted: "Failed · refunded",
+  accepted: "Settling on chain",
+};
+
+export default function Outbox() {
+  const outbox = useInfiniteQuery(outboxQuery);
+  useEffect(() => {
+    document.title = "Sent · Paid Inbox";
+  }, []);
+  const messages = outbox.data?.pages.flatMap((p) => p.messages) ?? [];
+  return (
+    <div>
+      <PageHeader title="Sent messages" />
+      {outbox.isPending ? <Loading label="Loading sent messages…" /> : null}
+      {outbox.isError ? <ErrorNote error={outbox.error} retry={() => outbox.refetch()} /> : null}
+      {outbox.isSuccess && messages.length === 0 ? (
+        <Empty title="You haven't sent anything yet">
+          <p>Open someone's link (paidinbox/@handle) to write to them.</p>
+        </Empty>
+      ) : null}
+      {messages.length > 0 ? (
+        <ul className="messages" aria-label="Sent messages">
+          {messages.map((m) => (
+            <li key={m.messageId} className="message">
+              <div className="message-link">
+                <span className="message-top">
+                  <span className="from">
+                    To {m.to.handle ? <Link href={`/@${m.to.handle}`}>@{m.to.handle}</Link> : "someone"}
+                  </span>
+                  <span className="price-badge">
+                    <Usdc value={(BigInt(m.price) + BigInt(m.fee)).toString()} />
+                  </span>
+                </span>
+                <span className="snippet">{m.body.slice(0, 140)}</span>
+                <span className="meta">
+                  <time dateTime={m.createdAt}>{ago(m.createdAt)}</time>
+                  <span className={`chip status-${m.status}`} data-testid="outbox-status">
+                    {OUT_STATUS[m.status] ?? m.status}
+                  </span>
+                </span>
+              </div>
+            </li>
+          ))}
+        </ul>
+      ) : null}
+      <LoadMore
+        hasNext={outbox.hasNextPage}
+        loading={outbox.isFetchingNextPage}
+        onLoad={() => outbox.fetchNextPage()}
+      />
+    </div>
+  );
+}
