@@ -149,7 +149,8 @@ describe("pages", () => {
         ["profile", `/@${senders[0].handle}`],
         ["not-found", "/nope"],
       ]) {
-        await visitor.page.goto(path);
+        // The waits below say when the screen is ready; the load event can lag far behind on a busy machine.
+        await visitor.page.goto(path, { waitUntil: "domcontentloaded" });
         await visitor.page.locator("h1").first().waitFor();
         await screenshot(visitor.page, `${size}-${name}`);
         await expectAccessible(visitor.page, `${size} ${name}`);
@@ -167,7 +168,7 @@ describe("pages", () => {
         ["profile-signed-in", `/@${senders[1].handle}`, senders[1].handle],
       ];
       for (const [name, path, heading] of screens) {
-        await page.goto(path);
+        await page.goto(path, { waitUntil: "domcontentloaded" });
         await page.getByRole("heading", { name: heading }).first().waitFor();
         await page.locator(".state[role=status]").first().waitFor({ state: "detached" });
         if (name === "money") await page.locator(".chart canvas").waitFor();
