@@ -1,5 +1,6 @@
 // Worker tests run inside workerd through @cloudflare/vitest-pool-workers, with
 // the real bindings from wrangler.toml (D1, Durable Objects, Queues).
+import { appendFileSync, mkdirSync, rmSync } from "node:fs";
 import path from "node:path";
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-pool-workers";
 import { defineConfig } from "vitest/config";
@@ -11,9 +12,17 @@ export const TEST_SECRETS = {
   ADMIN_TOKEN: "test-admin-token-0123456789abcdef",
   PII_KEY: "dGVzdC1waWkta2V5LTAxMjM0NTY3ODlhYmNkZWYwMTI=",
   OTP_HMAC_KEY: "test-otp-hmac-key-0123456789abcdef",
+  // Ed25519 seed that signs audit checkpoints (32 bytes, base64).
+  AUDIT_SIGNING_KEY: "dGVzdC1hdWRpdC1zaWduaW5nLWtleS0wMTIzNDU2Nzg=",
 };
 
+// Every console line of the suite (Worker, Durable Objects, tests) lands in this
+// file; scripts/log-scan.mjs (a step of npm test) searches it for PII and tokens.
+const LOG_FILE = path.join(import.meta.dirname, ".test-results", "worker-logs.txt");
+
 export default defineConfig(async () => {
+  mkdirSync(path.dirname(LOG_FILE), { recursive: true });
+  rmSync(LOG_FILE, { force: true });
   const migrations = await readD1Migrations(path.join(import.meta.dirname, "migrations"));
   return {
     plugins: [
@@ -39,9 +48,14 @@ export default defineConfig(async () => {
     ],
     test: {
       include: ["test/**/*.test.ts", "durable-objects/**/*.test.ts"],
-      setupFiles: ["./test/apply-migrations.ts"],
+      setupFiles: ["./test/apply-migrations.ts", "./test/log-capture.ts"],
       globalSetup: ["./test/fakes/global-setup.mjs"],
       testTimeout: 20_000,
+      onConsoleLog(log) {
+        appendFileSync(LOG_FILE, `${log.replace(/\n+$/, "")}\n`);
+        // Access-log lines are in the file; keep the terminal readable.
+        if (log.startsWith('{"level":"info","msg":"request"')) return false;
+      },
     },
   };
 });

@@ -2,6 +2,8 @@
 // blockConcurrencyWhile. Versions are tracked in a table (PRAGMA user_version is
 // not available to Durable Objects). Append migrations; never edit old ones.
 // Amounts are TEXT decimal strings, read into bigint.
+import { CHAIN_MIGRATION } from "./account/chain";
+
 export const MIGRATIONS: string[] = [
   `
   CREATE TABLE account (
@@ -110,6 +112,17 @@ export const MIGRATIONS: string[] = [
   ALTER TABLE account ADD COLUMN flush_seq INTEGER NOT NULL DEFAULT 0;
   CREATE TABLE flush_batches (seq INTEGER PRIMARY KEY, body TEXT NOT NULL);
   `,
+  // v5: chain mode (pending payments, vault nonce, applied vault events); see account/chain.ts.
+  CHAIN_MIGRATION,
+  // v6: the audit hash chain (durable-objects/account/audit.ts). Entries written
+  // before it have no hash; verification reports them as "unhashed".
+  `ALTER TABLE ledger ADD COLUMN hash TEXT;`,
+  // v7: abuse controls — sender reputation (JSON, worker/domain/reputation.ts),
+  // admin freeze (the reason, or NULL), and who complained (one row per recipient
+  // who blocked or reported this sender, so a complaint counts once).
+  `ALTER TABLE account ADD COLUMN reputation TEXT;
+   ALTER TABLE account ADD COLUMN frozen TEXT;
+   CREATE TABLE complainants (user_id TEXT PRIMARY KEY, kind TEXT NOT NULL, created_at INTEGER NOT NULL);`,
 ];
 
 export function migrate(sql: SqlStorage): void {

@@ -7,6 +7,7 @@
 // flush; what may interleave there is spelled out at each one.
 import { DurableObject } from "cloudflare:workers";
 import { config } from "../worker/config";
+import { entryHash } from "../worker/domain/audit-chain";
 import type { MessageId } from "../worker/domain/message-id";
 import {
   type Charge,
@@ -19,6 +20,36 @@ import {
   type SenderRelation,
 } from "../worker/domain/pricing";
 import { type Bucket, type BucketLimit, check, spend, take } from "../worker/domain/rate-limit";
+import {
+  type AbuseLimits,
+  type AbuseReason,
+  admitFirstContact,
+  freshReputation,
+  type Reputation,
+  withComplaint,
+  withFailedPayment,
+} from "../worker/domain/reputation";
+import { type AuditPage, auditPage, loadHead, type ModerationKind } from "./account/audit";
+import {
+  applyChainEvent,
+  type ChainApplied,
+  type ChainEvent,
+  type ChainFail,
+  type ChainPayment,
+  checkChainDebit,
+  failureNoticed,
+  failureNotices,
+  holdChainPayment,
+  intentView,
+  markAccepted,
+  markJobsSent,
+  nextDeadline,
+  openJobs,
+  pastDeadline,
+  releaseChainHold,
+  signatureValid,
+  unsentJobs,
+} from "./account/chain";
 import { freeReplyOpen, sentTo } from "./account/escrow";
 import { hasUnflushed, OutboxFlush, recordStatusChange, type TotalsRecord } from "./account/outbox-flush";
 import { readSenderLists, type SenderLists } from "./account/sender-lists";
@@ -26,16 +57,29 @@ import { migrate } from "./account-schema";
 
 /** A hold not settled after this long makes the sender ask the recipient. */
 export const HOLD_RESOLVE_AFTER_MS = 30_000;
+/** How often an accepted chain payment past its deadline is checked against the indexer's progress. */
+const EXPIRY_CHECK_MS = 60_000;
 /** Retry delay for work that failed (queue flush, escrow notifications). */
 const RETRY_MS = 5_000;
-/** 11 rows × 9 columns stays under the 100 bound parameters a statement may have. */
-const LEDGER_ROWS_PER_INSERT = 11;
+/** 9 rows × 10 columns stays under the 100 bound parameters a statement may have. */
+const LEDGER_ROWS_PER_INSERT = 9;
+const LEDGER_COLUMNS = 10;
 /** Longest a settle waits in memory for another commit to ride along with. */
 const SETTLE_DELAY_MS = 250;
 
-export type LedgerKind = "topup" | "send" | "receive" | "fee" | "hold" | "release" | "refund" | "withdraw" | "deposit";
+export type LedgerKind =
+  | "topup"
+  | "send"
+  | "receive"
+  | "fee"
+  | "hold"
+  | "release"
+  | "refund"
+  | "withdraw"
+  | "deposit"
+  | ModerationKind;
 
-interface State {
+export interface State {
   userId: string;
   handle: string | null;
   balance: bigint;
@@ -49,16 +93,22 @@ interface State {
   receiveBucket: Bucket | null;
   /** Highest ledger id written; entries get ids in memory and are inserted together. */
   lastLedgerId: number;
+  /** Hash of the last ledger entry (the audit chain's head). */
+  auditHead: string;
+  /** Sender reputation (abuse controls); null until the first sign-up record or first contact. */
+  reputation: Reputation | null;
+  /** Why an admin froze this account (sends and withdrawals refused), or null. */
+  frozen: string | null;
 }
 
-interface Delta {
+export interface Delta {
   balance?: bigint;
   held?: bigint;
   fees?: bigint;
 }
 
 /** Handed to the body of a commit: the draft state and ways to record what changed. */
-interface Tx {
+export interface Tx {
   s: State;
   entry(kind: LedgerKind, amount: bigint, delta: Delta, ref: string | null): number;
 }
@@ -75,8 +125,14 @@ export interface SendRequest {
   maxPrice: string | null;
   requestHash: string;
   inReplyTo: MessageId | null;
+  /** Chain mode: the payer's signed payment (the recipient passes it on to the sender's debit). */
+  chain?: ChainPayment;
+  /** Chain mode: a send without a signed payment is refused unless the message is free. */
+  chainRequired?: boolean;
   /** The Worker believes this is the first reply to an escrowed message (free; see account/escrow.ts). */
   freeReply: boolean;
+  /** Sender reputation thresholds for first contacts (from the Worker's config); null: checks off. */
+  abuse: AbuseLimits | null;
 }
 
 export interface SendReceipt {
@@ -84,7 +140,7 @@ export interface SendReceipt {
   price: string;
   fee: string;
   total: string;
-  status: "delivered" | "escrowed";
+  status: "delivered" | "escrowed" | "accepted";
   createdAt: string;
 }
 
@@ -98,7 +154,11 @@ export type ReceiveResult =
   | Fail<"message_aborted">
   | Fail<"stale_recipient">
   | Fail<"free_reply_unavailable">
-  | Fail<"rate_limited", { retryAfterSeconds: number }>;
+  | Fail<"rate_limited", { retryAfterSeconds: number; reason?: AbuseReason }>
+  | Fail<"payment_intent_required", { price: string }>
+  | Fail<"sender_restricted", { reason: AbuseReason }>
+  | Fail<"account_frozen">
+  | ChainFail;
 
 export interface DebitRequest {
   messageId: MessageId;
@@ -109,8 +169,10 @@ export interface DebitRequest {
   body: string;
   requestHash: string;
   inReplyTo: MessageId | null;
+  chain?: ChainPayment;
   /** Free first reply to an escrow this (sending) Account holds; checked here, where the escrow is. */
   freeReply: boolean;
+  abuse: AbuseLimits | null;
 }
 
 export type DebitResult =
@@ -119,7 +181,10 @@ export type DebitResult =
   | Fail<"free_reply_unavailable">
   | Fail<"idempotency_conflict">
   | Fail<"message_aborted">
-  | Fail<"rate_limited", { retryAfterSeconds: number }>;
+  | Fail<"rate_limited", { retryAfterSeconds: number; reason?: AbuseReason }>
+  | Fail<"sender_restricted", { reason: AbuseReason }>
+  | Fail<"account_frozen">
+  | ChainFail;
 
 export type ResolveAnswer = { state: "pending" } | { state: "delivered"; status: string } | { state: "aborted" };
 
@@ -144,6 +209,9 @@ export interface OutboxMessage {
   status: string;
   createdAt: string;
   inReplyTo: string | null;
+  /** Chain mode: the settling transaction, and why a payment failed. */
+  txHash: string | null;
+  failure: string | null;
 }
 
 export interface LedgerEntryJson {
@@ -187,6 +255,9 @@ export class Account extends DurableObject<Env> {
   /** Settles waiting for this Account's next commit (messageId → status). */
   private readonly pendingSettles = new Map<string, string>();
   private settleTimer: ReturnType<typeof setTimeout> | null = null;
+  /** A commit accepted chain payments whose SettleJobs should go to the queue. */
+  private jobsToSend = false;
+  private sendingJobs: Promise<void> | null = null;
   private alarmAt: number | null = null;
   /** Test-only fault injection; empty in production. */
   readonly faults = new Set<Fault>();
@@ -345,10 +416,86 @@ export class Account extends DurableObject<Env> {
     return readSenderLists(this.sql);
   }
 
-  async setBlocked(userId: string, blocked: boolean): Promise<void> {
-    if (blocked)
-      this.sql.exec("INSERT OR IGNORE INTO blocklist (user_id, created_at) VALUES (?, ?)", userId, Date.now());
-    else this.sql.exec("DELETE FROM blocklist WHERE user_id = ?", userId);
+  /** Blocks or unblocks a sender; true if that changed anything. */
+  async setBlocked(userId: string, blocked: boolean): Promise<boolean> {
+    return this.commit((tx) => {
+      const changed = blocked
+        ? this.sql.exec("INSERT OR IGNORE INTO blocklist (user_id, created_at) VALUES (?, ?)", userId, Date.now())
+        : this.sql.exec("DELETE FROM blocklist WHERE user_id = ?", userId);
+      if (changed.rowsWritten > 0) tx.entry(blocked ? "block" : "unblock", 0n, {}, userId);
+      return changed.rowsWritten > 0;
+    });
+  }
+
+  // ── abuse controls (rules: worker/domain/reputation.ts) ─────────────────────
+
+  /** "Report as spam": blocks the message's sender and records the report; answers the sender's id. */
+  async report(messageId: string): Promise<string | null> {
+    const row = this.sql.exec("SELECT sender_id FROM inbox WHERE message_id = ?", messageId).toArray()[0];
+    if (!row) return null;
+    const senderId = row.sender_id as string;
+    this.commit((tx) => {
+      tx.entry("report", 0n, {}, messageId);
+      const added = this.sql.exec(
+        "INSERT OR IGNORE INTO blocklist (user_id, created_at) VALUES (?, ?)",
+        senderId,
+        Date.now(),
+      );
+      if (added.rowsWritten > 0) tx.entry("block", 0n, {}, senderId);
+    });
+    return senderId;
+  }
+
+  /** On the sender: a recipient blocked or reported us. Counts once per recipient. */
+  async complaint(recipientId: string, kind: "block" | "report"): Promise<void> {
+    const seen = this.sql.exec("SELECT 1 FROM complainants WHERE user_id = ?", recipientId).toArray().length > 0;
+    if (seen) return;
+    this.commit((tx) => {
+      this.sql.exec(
+        "INSERT INTO complainants (user_id, kind, created_at) VALUES (?, ?, ?)",
+        recipientId,
+        kind,
+        Date.now(),
+      );
+      tx.s.reputation = withComplaint(this.reputation(Date.now()));
+    });
+  }
+
+  /** At sign-up: how many accounts came from the same IP / device in the last 24 h. */
+  async registered(signupsFromIp: number, signupsFromDevice: number): Promise<void> {
+    this.commit((tx) => {
+      tx.s.reputation = { ...this.reputation(Date.now()), signupsFromIp, signupsFromDevice };
+    });
+  }
+
+  /** Admin freeze / unfreeze: sends and withdrawals refused while frozen; reads keep working. */
+  async setFrozen(frozen: boolean, reason: string): Promise<{ frozen: boolean; reason: string | null }> {
+    this.commit((tx) => {
+      tx.s.frozen = frozen ? reason : null;
+      tx.entry(frozen ? "freeze" : "unfreeze", 0n, {}, reason);
+    });
+    return { frozen: this.s.frozen !== null, reason: this.s.frozen };
+  }
+
+  /** What ops sees about this account's standing. */
+  async standing(): Promise<{ frozen: string | null; reputation: Reputation | null }> {
+    return { frozen: this.s.frozen, reputation: this.s.reputation };
+  }
+
+  private reputation(now: number): Reputation {
+    return this.s.reputation ?? freshReputation(now);
+  }
+
+  // ── audit ────────────────────────────────────────────────────────────────
+
+  /** A page of this Account's hash-chained ledger and whether the whole chain verifies (admin). */
+  async auditPage(cursor: number, limit: number, anchorSeq: number | null = null): Promise<AuditPage> {
+    return auditPage(this.sql, this.userId(), cursor, limit, anchorSeq);
+  }
+
+  /** Records a moderation or admin event (no money moves) in this Account's chain. */
+  async auditNote(kind: ModerationKind, ref: string): Promise<number> {
+    return this.commit((tx) => tx.entry(kind, 0n, {}, ref));
   }
 
   /**
@@ -378,6 +525,7 @@ export class Account extends DurableObject<Env> {
   async withdraw(amount: string, to: string | null, key: string | null, requestHash: string) {
     const prior = this.replay(key, requestHash);
     if (prior) return prior;
+    if (this.s.frozen !== null) return { ok: false, code: "account_frozen" } as const;
     const a = BigInt(amount);
     if (a > this.s.balance) {
       return { ok: false, code: "insufficient_balance", required: amount, balance: `${this.s.balance}` } as const;
@@ -423,9 +571,15 @@ export class Account extends DurableObject<Env> {
       const full = check(this.s.receiveBucket, this.limits().receive, Date.now());
       if (!full.ok) return { ok: false, code: "rate_limited", retryAfterSeconds: full.retryAfterSeconds };
     }
+    if (req.chainRequired && !req.chain && q.price > 0n) {
+      return { ok: false, code: "payment_intent_required", price: `${q.price}` };
+    }
+    // A free message has nothing to settle on chain (the vault refuses zero amounts).
+    if (req.chain && q.price === 0n) req = { ...req, chain: undefined };
 
     const userId = this.userId();
-    const escrow = this.s.policy.settlement === "on_reply" && !free;
+    // On chain the vault pays the recipient directly; it cannot hold a price until a reply.
+    const escrow = this.s.policy.settlement === "on_reply" && !free && !req.chain;
     const replyWindowMs = this.s.policy.replyWindowHours * 3_600_000;
 
     // While we await the sender, other requests to this Account run. inFlight
@@ -442,7 +596,9 @@ export class Account extends DurableObject<Env> {
         body: req.body,
         requestHash: req.requestHash,
         inReplyTo: req.inReplyTo,
+        chain: req.chain,
         freeReply: free,
+        abuse: req.abuse,
       });
       if (this.faults.has("receive:crash_after_debit")) {
         // A crash here loses the in-memory inFlight set along with the instance.
@@ -460,7 +616,8 @@ export class Account extends DurableObject<Env> {
 
     const now = Date.now();
     if (!free) this.s.receiveBucket = spend(this.s.receiveBucket, this.limits().receive, now);
-    const status = escrow ? "escrowed" : "delivered";
+    // Chain payments are `accepted` until the indexer sees their MessagePaid.
+    const status = req.chain ? "accepted" : escrow ? "escrowed" : "delivered";
     // If this commit throws, the sender's hold is resolved by its alarm (we answer
     // "aborted"), so inFlight must not outlive it.
     try {
@@ -496,7 +653,7 @@ export class Account extends DurableObject<Env> {
     req: SendRequest,
     q: Charge,
     senderHandle: string | null,
-    status: "delivered" | "escrowed",
+    status: "delivered" | "escrowed" | "accepted",
     escrowUntil: number | null,
     firstFromSender: boolean,
     now: number,
@@ -519,9 +676,12 @@ export class Account extends DurableObject<Env> {
         escrowUntil === null ? null : "held",
       );
       if (this.faults.has("receive:commit_throws")) throw new Error("fault: receive:commit_throws");
-      if (escrowUntil !== null) tx.entry("hold", q.price, { held: q.price }, req.messageId);
-      else tx.entry("receive", q.price, { balance: q.price }, req.messageId);
-      tx.entry("fee", q.fee, { fees: q.fee }, req.messageId);
+      // An accepted chain payment is credited when its MessagePaid is indexed (account/chain.ts).
+      if (status !== "accepted") {
+        if (escrowUntil !== null) tx.entry("hold", q.price, { held: q.price }, req.messageId);
+        else tx.entry("receive", q.price, { balance: q.price }, req.messageId);
+        tx.entry("fee", q.fee, { fees: q.fee }, req.messageId);
+      }
       if (firstFromSender) {
         this.sql.exec(
           "INSERT INTO contacts (user_id, received) VALUES (?, 1) ON CONFLICT (user_id) DO UPDATE SET received = 1",
@@ -553,6 +713,11 @@ export class Account extends DurableObject<Env> {
       if (existing.hold_state === "released") return { ok: false, code: "message_aborted" };
       return { ok: true, senderHandle: this.s.handle };
     }
+    if (this.s.frozen !== null) return { ok: false, code: "account_frozen" };
+    if (d.chain) {
+      const refused = await this.checkChainPayment(d, d.chain);
+      if (refused) return refused;
+    }
     const price = BigInt(d.price);
     const fee = BigInt(d.fee);
     const total = price + fee;
@@ -566,9 +731,25 @@ export class Account extends DurableObject<Env> {
     const limited = d.freeReply ? null : this.takeToken("sendBucket", this.limits().send);
     if (limited) return limited;
     if (total > this.s.balance) {
+      // A failed payment counts against the sender's reputation (persisted with the next commit).
+      if (d.abuse) this.s.reputation = withFailedPayment(this.reputation(now), now);
       return { ok: false, code: "insufficient_balance", required: `${total}`, balance: `${this.s.balance}` };
     }
+    // Abuse controls apply to first contacts only (never to a free reply): nobody is
+    // slowed writing to someone they wrote to before. Decided before any money moves.
+    let reputation = this.s.reputation;
+    if (d.abuse && !d.freeReply && found.sent !== 1) {
+      const a = admitFirstContact(this.reputation(now), d.abuse, now);
+      if (!a.ok) {
+        this.s.reputation = a.reputation;
+        return a.status === 403
+          ? { ok: false, code: "sender_restricted", reason: a.reason }
+          : { ok: false, code: "rate_limited", retryAfterSeconds: a.retryAfterSeconds, reason: a.reason };
+      }
+      reputation = a.reputation;
+    }
     this.commit((tx) => {
+      tx.s.reputation = reputation;
       this.sql.exec(
         `INSERT INTO outbox (message_id, recipient_id, recipient_handle, body, price, fee, status, request_hash,
            in_reply_to, hold_state, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, 'pending', ?, ?, 'held', ?, ?)`,
@@ -584,6 +765,7 @@ export class Account extends DurableObject<Env> {
         now,
       );
       tx.entry("hold", total, { balance: -total, held: total }, d.messageId);
+      if (d.chain) holdChainPayment(this.sql, d.messageId, d.chain, total);
       if (found.sent !== 1) {
         this.sql.exec(
           "INSERT INTO contacts (user_id, sent) VALUES (?, 1) ON CONFLICT (user_id) DO UPDATE SET sent = 1",
@@ -622,6 +804,11 @@ export class Account extends DurableObject<Env> {
     let released = false;
     const now = Date.now();
     for (const [messageId, status] of settles) {
+      // A chain payment is not paid yet: it waits for its receipt, and its SettleJob goes to the queue.
+      if (markAccepted(this.sql, messageId, now)) {
+        this.jobsToSend = true;
+        continue;
+      }
       const row = this.sql
         .exec(
           `UPDATE outbox SET hold_state = 'settled', status = CASE status WHEN 'pending' THEN ? ELSE status END,
@@ -671,6 +858,115 @@ export class Account extends DurableObject<Env> {
     return true;
   }
 
+  // ── chain mode (rules in account/chain.ts) ──────────────────────────────────
+
+  /**
+   * What an intent needs from the payer's Account: the vault nonce the next
+   * accepted payment must carry and what may be spent. `chainNonce` is the
+   * vault's nonce as the Worker just read it; nothing is reserved, so an intent
+   * that is never sent blocks nothing.
+   */
+  async chainIntent(chainNonce: string | null): Promise<{ nonce: string; available: string; pending: string }> {
+    return intentView(this.sql, this.s.balance, chainNonce);
+  }
+
+  /** One indexed vault event (the indexer calls this; a replay is a no-op). */
+  async chainApply(ev: ChainEvent): Promise<ChainApplied> {
+    const r = this.commit((tx) => applyChainEvent(this.sql, tx, ev, Date.now()));
+    if (r.resend) void this.sendSettleJobs();
+    // Awaited so the indexer moves on once the recipient knows too (a failure is retried by the alarm).
+    if (r.recipientId) await this.noticeFailedPayments();
+    return r;
+  }
+
+  /** Accepted payments waiting for settlement, oldest nonce first (ops and tests). */
+  async openSettleJobs(): Promise<unknown[]> {
+    return openJobs(this.sql);
+  }
+
+  /** Checks a signed payment before anything is held. The signature check may await the RPC. */
+  private async checkChainPayment(d: DebitRequest, c: ChainPayment): Promise<ChainFail | null> {
+    const check = () => checkChainDebit(this.sql, c, d.messageId, d.body, BigInt(d.price));
+    const early = check();
+    if (early) return early;
+    // Other requests may run while the signature is checked (a smart account's goes through the RPC)…
+    if (!(await signatureValid(c))) return { ok: false, code: "invalid_signature" };
+    // …so a second tab may have taken this nonce meanwhile: check again, with no await until the commit.
+    return check();
+  }
+
+  /**
+   * An accepted payment can never settle once the chain's time is past its
+   * deadline (the vault refuses it). When the indexer's checkpoint block is
+   * past the deadline, every event up to it is applied, so had it been paid we
+   * would know. It fails as
+   * `PaymentExpired`, without waiting for a skip the relayer may never send.
+   */
+  private async expireChainPayments(): Promise<void> {
+    if (nextDeadline(this.sql) === null) return;
+    // Other requests may run during this read; applyChainEvent re-checks each hold.
+    const cp = await this.env.DB.prepare("SELECT MAX(block_time) AS t FROM chain_checkpoints").first<{
+      t: number | null;
+    }>();
+    if (!cp?.t) return;
+    for (const o of pastDeadline(this.sql, cp.t)) {
+      this.commit((tx) =>
+        applyChainEvent(
+          this.sql,
+          tx,
+          { t: "skipped", ref: `expired:${o.messageId}`, messageId: o.messageId, nonce: "0", reason: "PaymentExpired" },
+          Date.now(),
+        ),
+      );
+    }
+    await this.noticeFailedPayments();
+  }
+
+  /** Tells recipients that payments to them failed (their inbox shows payment_failed); the alarm retries. */
+  private async noticeFailedPayments(): Promise<void> {
+    for (const n of failureNotices(this.sql)) {
+      try {
+        await this.env.ACCOUNT.getByName(n.recipientId).chainApply({
+          t: "failed_in",
+          ref: `failed:${n.messageId}`,
+          messageId: n.messageId,
+          reason: n.reason,
+        });
+      } catch (err) {
+        console.warn(`payment failure notice deferred: ${(err as Error).message}`);
+        this.ensureAlarm(Date.now() + RETRY_MS);
+        continue;
+      }
+      failureNoticed(this.sql, n.messageId);
+    }
+  }
+
+  /** Hands SettleJobs of accepted payments to the `settle` queue; the alarm retries what fails. */
+  private sendSettleJobs(): Promise<void> {
+    this.sendingJobs ??= (async () => {
+      try {
+        for (;;) {
+          const jobs = unsentJobs(this.sql);
+          if (!jobs.length) return;
+          try {
+            await this.env.SETTLE.sendBatch(jobs.map((j) => ({ body: j.job, contentType: "json" as const })));
+          } catch (err) {
+            console.warn(`settle queue send failed, will retry: ${(err as Error).message}`);
+            this.ensureAlarm(Date.now() + RETRY_MS);
+            return;
+          }
+          markJobsSent(
+            this.sql,
+            jobs.map((j) => j.messageId),
+          );
+        }
+      } finally {
+        this.sendingJobs = null;
+      }
+    })();
+    return this.sendingJobs;
+  }
+
   // ── alarm: stale holds, escrow expiry and notices, queue flush retries ──────
 
   async alarm(): Promise<void> {
@@ -679,6 +975,9 @@ export class Account extends DurableObject<Env> {
     await this.resolveStaleHolds(now);
     this.expireEscrows(now);
     await this.sendEscrowOutcomes();
+    await this.sendSettleJobs();
+    await this.expireChainPayments();
+    await this.noticeFailedPayments();
     await this.flush();
     this.scheduleNextAlarm(Date.now());
   }
@@ -717,7 +1016,7 @@ export class Account extends DurableObject<Env> {
         Date.now(),
         messageId,
       );
-      tx.entry("refund", total, { balance: total, held: -total }, messageId);
+      if (!releaseChainHold(this.sql, tx, row)) tx.entry("refund", total, { balance: total, held: -total }, messageId);
     });
   }
 
@@ -794,7 +1093,10 @@ export class Account extends DurableObject<Env> {
       .exec("SELECT 1 FROM inbox WHERE escrow_state IN ('releasing', 'refunding') LIMIT 1")
       .toArray().length;
     const pendingEvents = hasUnflushed(this.sql);
-    if (pendingNotices || pendingEvents) next.push(now + RETRY_MS);
+    const unsent = unsentJobs(this.sql, 1).length || failureNotices(this.sql).length;
+    const deadline = nextDeadline(this.sql);
+    if (deadline !== null) next.push(Math.max(deadline * 1000 + EXPIRY_CHECK_MS, now + EXPIRY_CHECK_MS));
+    if (pendingNotices || pendingEvents || unsent) next.push(now + RETRY_MS);
     if (next.length) this.ensureAlarm(Math.min(...next));
   }
 
@@ -821,6 +1123,7 @@ export class Account extends DurableObject<Env> {
       topups: `${t.topups}`,
       deposits: `${t.deposits}`,
       withdrawals: `${t.withdrawals}`,
+      auditHead: t.auditHead,
     };
   }
 
@@ -903,6 +1206,7 @@ export class Account extends DurableObject<Env> {
     const rows: SqlStorageValue[] = [];
     const settles = [...this.pendingSettles];
     let released = false;
+    const chained = config(this.env).auditChain;
     const result = this.ctx.storage.transactionSync(() => {
       const now = Date.now();
       const tx: Tx = {
@@ -913,17 +1217,21 @@ export class Account extends DurableObject<Env> {
           draft.fees += delta.fees ?? 0n;
           if (draft.balance < 0n || draft.held < 0n) throw new Error(`ledger would go negative (${kind})`);
           const id = ++draft.lastLedgerId;
-          rows.push(
+          const e = {
             id,
             kind,
-            `${amount}`,
-            `${delta.balance ?? 0n}`,
-            `${delta.held ?? 0n}`,
-            `${delta.fees ?? 0n}`,
-            `${draft.balance}`,
+            amount: `${amount}`,
+            dBalance: `${delta.balance ?? 0n}`,
+            dHeld: `${delta.held ?? 0n}`,
+            dFees: `${delta.fees ?? 0n}`,
+            balanceAfter: `${draft.balance}`,
             ref,
-            now,
-          );
+            createdAt: now,
+          };
+          // The audit chain: each entry's hash covers the one before (worker/domain/audit-chain.ts).
+          const hash = chained ? entryHash(draft.auditHead, e) : null;
+          if (hash) draft.auditHead = hash;
+          rows.push(id, kind, e.amount, e.dBalance, e.dHeld, e.dFees, e.balanceAfter, ref, now, hash);
           return id;
         },
       };
@@ -931,13 +1239,13 @@ export class Account extends DurableObject<Env> {
       const out = body(tx);
       // This commit's ledger entries in as few statements as the bound-parameter
       // limit allows (Durable Object SQL takes at most 100 per statement).
-      for (let i = 0; i < rows.length; i += LEDGER_ROWS_PER_INSERT * 9) {
-        const chunk = rows.slice(i, i + LEDGER_ROWS_PER_INSERT * 9);
+      for (let i = 0; i < rows.length; i += LEDGER_ROWS_PER_INSERT * LEDGER_COLUMNS) {
+        const chunk = rows.slice(i, i + LEDGER_ROWS_PER_INSERT * LEDGER_COLUMNS);
         this.sql.exec(
-          `INSERT INTO ledger (id, kind, amount, d_balance, d_held, d_fees, balance_after, ref, created_at) VALUES ${Array(
-            chunk.length / 9,
+          `INSERT INTO ledger (id, kind, amount, d_balance, d_held, d_fees, balance_after, ref, created_at, hash) VALUES ${Array(
+            chunk.length / LEDGER_COLUMNS,
           )
-            .fill("(?, ?, ?, ?, ?, ?, ?, ?, ?)")
+            .fill("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
             .join(", ")}`,
           ...chunk,
         );
@@ -947,6 +1255,10 @@ export class Account extends DurableObject<Env> {
     });
     this.s = draft;
     for (const [id] of settles) this.pendingSettles.delete(id);
+    if (this.jobsToSend) {
+      this.jobsToSend = false;
+      void this.sendSettleJobs();
+    }
     if (released) this.ensureAlarm(Date.now()); // tell the original senders soon
     this.outboxFlush.schedule();
     return result;
@@ -997,6 +1309,9 @@ export class Account extends DurableObject<Env> {
       sendBucket: r.send_bucket ? JSON.parse(r.send_bucket as string) : null,
       receiveBucket: r.receive_bucket ? JSON.parse(r.receive_bucket as string) : null,
       lastLedgerId: this.sql.exec<{ id: number }>("SELECT COALESCE(MAX(id), 0) AS id FROM ledger").one().id,
+      auditHead: loadHead(this.sql, (r.user_id as string | null) ?? this.ctx.id.name ?? ""),
+      reputation: r.reputation ? JSON.parse(r.reputation as string) : null,
+      frozen: r.frozen as string | null,
     };
   }
 
@@ -1004,7 +1319,7 @@ export class Account extends DurableObject<Env> {
     this.sql.exec(
       `UPDATE account SET user_id = ?, handle = ?, balance = ?, held = ?, fees = ?, topups = ?, deposits = ?,
          withdrawals = ?, default_price = ?, first_contact_price = ?, return_discount_bps = ?, settlement = ?,
-         reply_window_hours = ?, send_bucket = ?, receive_bucket = ? WHERE id = 1`,
+         reply_window_hours = ?, send_bucket = ?, receive_bucket = ?, reputation = ?, frozen = ? WHERE id = 1`,
       s.userId || this.ctx.id.name || null,
       s.handle,
       `${s.balance}`,
@@ -1020,6 +1335,8 @@ export class Account extends DurableObject<Env> {
       s.policy.replyWindowHours,
       s.sendBucket ? JSON.stringify(s.sendBucket) : null,
       s.receiveBucket ? JSON.stringify(s.receiveBucket) : null,
+      s.reputation ? JSON.stringify(s.reputation) : null,
+      s.frozen,
     );
   }
 }
@@ -1030,6 +1347,9 @@ function page<T>(rows: Row[], limit: number, key: string, map: (r: Row) => T): P
   return { items, nextCursor: more ? String(rows[limit - 1][key]) : null };
 }
 
+/** Inbox statuses of chain payments: a replayed send answers `accepted`, as the first answer did. */
+const CHAIN_STATUSES = new Set(["accepted", "paid", "payment_failed"]);
+
 function receiptOf(r: Row): SendReceipt {
   const price = big(r.price);
   const fee = big(r.fee);
@@ -1038,7 +1358,7 @@ function receiptOf(r: Row): SendReceipt {
     price: `${price}`,
     fee: `${fee}`,
     total: `${price + fee}`,
-    status: r.escrow_state ? "escrowed" : "delivered",
+    status: r.escrow_state ? "escrowed" : CHAIN_STATUSES.has(r.status as string) ? "accepted" : "delivered",
     createdAt: iso(r.created_at as number) as string,
   };
 }
@@ -1067,5 +1387,7 @@ function toOutboxMessage(r: Row): OutboxMessage {
     status: r.status as string,
     createdAt: iso(r.created_at as number) as string,
     inReplyTo: r.in_reply_to as string | null,
+    txHash: (r.tx_hash as string | null) ?? null,
+    failure: (r.failure as string | null) ?? null,
   };
 }

@@ -3,6 +3,7 @@ import path from "node:path";
 import { defineConfig, type Plugin } from "vite";
 import { generateApiTypes } from "../scripts/api-types.mjs";
 import { BUDGET_GZIP_BYTES, initialJs } from "../scripts/bundle-budget.mjs";
+import { docsAssets } from "../scripts/vite-docs-assets.mjs";
 
 const root = import.meta.dirname;
 const repo = path.join(root, "..");
@@ -42,7 +43,7 @@ function bundleBudget(): Plugin {
 // Built into frontend/dist, which the Worker serves (wrangler [assets]).
 export default defineConfig({
   root,
-  plugins: [apiContract(), bundleBudget()],
+  plugins: [apiContract(), bundleBudget(), docsAssets()],
   build: {
     outDir: "dist",
     emptyOutDir: true,

@@ -11,7 +11,7 @@ import { opsContext } from "./ops/context.mjs";
 
 const dir = new URL("./ops/", import.meta.url);
 const commands = readdirSync(dir)
-  .filter((f) => f.endsWith(".mjs") && f !== "context.mjs")
+  .filter((f) => f.endsWith(".mjs") && f !== "context.mjs" && !f.startsWith("_"))
   .map((f) => f.slice(0, -4))
   .sort();
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // `npm test`: every check and suite, then one line of totals over all of them:
 // `N passed, N failed` (what CI reads). Each step's own output streams through.
-//   checks  — tsc --noEmit, biome check (each counts as one test)
+//   checks  — tsc --noEmit, biome check, wrangler deploy --dry-run (bundle size),
+//             the log scan of the worker suite, /docs in Chromium (each counts as one test)
 //   worker  — vitest in workerd (@cloudflare/vitest-pool-workers)
 //   forge   — contracts (npm run test:contracts), when contracts/ exists
 //   chain   — deploy to a real anvil and pay through the vault (npm run chain:smoke)
@@ -77,7 +78,13 @@ const started = Date.now();
 await check("build (vite)", bin("vite"), ["build", "--config", "frontend/vite.config.ts", "--logLevel", "warn"]);
 await check("types (tsc)", bin("tsc"), ["--noEmit"]);
 await check("lint+format (biome)", bin("biome"), ["check", "."]);
+// The production build: wrangler deploy --dry-run, bundle size printed, fails over 3 MB gzipped.
+await check("production build (wrangler deploy --dry-run)", "node", ["scripts/deploy-check.mjs"]);
 await vitest("worker (vitest-pool-workers)", "vitest.config.ts", ".test-results/worker.json");
+// No email, phone number or token in any log line the worker suite wrote.
+await check("log scan (worker suite)", "node", ["scripts/log-scan.mjs"]);
+// /docs: Scalar's reference renders in Chromium from local assets under its CSP, nothing external.
+await check("API reference /docs (chromium)", "node", ["scripts/docs-check.mjs"]);
 if (pkg.scripts["test:contracts"]) await forge();
 // Real anvil: deploy, sign a payment with viem, settle it, read the receipts back.
 if (pkg.scripts["chain:smoke"]) await check("chain smoke (anvil + viem)", "node", ["scripts/chain-smoke.mjs"]);

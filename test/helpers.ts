@@ -1,6 +1,7 @@
 // Test helpers: real HTTP through the Worker's fetch handler inside workerd.
 import { exports } from "cloudflare:workers";
 import { generatePrivateKey, type PrivateKeyAccount, privateKeyToAccount } from "viem/accounts";
+import { noteSensitive } from "./log-capture";
 
 export const ORIGIN = "http://127.0.0.1:8787";
 
@@ -18,6 +19,8 @@ export async function api<T = any>(
   const headers: Record<string, string> = { ...opts.headers };
   if (opts.token) headers.authorization = `Bearer ${opts.token}`;
   let body: string | undefined;
+  noteSensitive(opts.body);
+  noteSensitive(opts.token);
   if (opts.raw !== undefined) body = opts.raw;
   else if (opts.body !== undefined) body = JSON.stringify(opts.body);
   if (body !== undefined && !headers["content-type"]) headers["content-type"] = "application/json";
@@ -27,6 +30,7 @@ export async function api<T = any>(
   try {
     parsed = text ? JSON.parse(text) : null;
   } catch {}
+  noteSensitive(pickSecrets(parsed));
   return { status: res.status, body: parsed as T, headers: res.headers };
 }
 
@@ -56,4 +60,13 @@ export async function signUp(prefix = "user"): Promise<SignedIn & { handle: stri
   const res = await api("PUT", "/v1/me/profile", { token: s.accessToken, body: { handle } });
   if (res.status !== 200) throw new Error(`profile ${res.status} ${JSON.stringify(res.body)}`);
   return { ...s, handle, user: res.body.user };
+}
+
+/** Response fields that are credentials (tokens, signing secrets, codes). */
+function pickSecrets(body: unknown): string[] {
+  if (!body || typeof body !== "object") return [];
+  const b = body as Record<string, unknown>;
+  return ["accessToken", "refreshToken", "signingSecret", "code"]
+    .map((k) => b[k])
+    .filter((v) => typeof v === "string") as string[];
 }

@@ -20,7 +20,25 @@ describe("HTTP basics", () => {
     const docs = await api("GET", "/docs");
     expect(docs.status).toBe(200);
     expect(docs.headers.get("content-type")).toContain("text/html");
-    expect(docs.body).toContain("/v1/auth/siwe/verify");
+    // Scalar's viewer over /openapi.json, loaded from our own assets, under a nonce-based CSP.
+    const csp = docs.headers.get("content-security-policy") ?? "";
+    const nonce = csp.match(/'nonce-([^']+)'/)?.[1];
+    expect(nonce).toBeTruthy();
+    expect(csp).toContain("default-src 'self'");
+    expect(csp).toContain("connect-src 'self'");
+    expect(docs.body).toContain(`<script src="/docs-assets/scalar.js" nonce="${nonce}">`);
+    expect(docs.body).toContain('"url": "/openapi.json"');
+    expect(docs.body).not.toMatch(/https?:\/\/(?!127\.0\.0\.1)[^"'\s]*\.(js|css)/); // nothing from a CDN
+    const again = await api("GET", "/docs");
+    expect(again.headers.get("content-security-policy")).not.toBe(csp); // a fresh nonce per page
+  });
+
+  it("documents schemas with examples in the OpenAPI document", async () => {
+    const doc = (await api("GET", "/openapi.json")).body;
+    const schemas = doc.components.schemas;
+    expect(schemas.LaunchReadiness).toBeDefined();
+    expect(schemas.AuditCheckpoint.properties.root.example).toBeDefined();
+    expect(JSON.stringify(doc.paths["/v1/messages"])).toContain('"example"');
   });
 
   it("answers malformed JSON with 400 invalid_json", async () => {

@@ -1,10 +1,12 @@
 // Helpers for the identity tests: a software WebAuthn authenticator (P-256,
 // "none" attestation, DER ECDSA assertions), the dev outbox, the fake provider,
 // and requests against the app with overridden [vars].
+
 import { createExecutionContext, env, waitOnExecutionContext } from "cloudflare:test";
 import { isoBase64URL, isoCBOR } from "@simplewebauthn/server/helpers";
 import app from "../worker/app";
 import { type ApiResult, api, ORIGIN } from "./helpers";
+import { noteSensitive } from "./log-capture";
 
 const enc = new TextEncoder();
 const b64url = (bytes: Uint8Array) => isoBase64URL.fromBuffer(bytes as Uint8Array<ArrayBuffer>);
@@ -17,6 +19,8 @@ export async function apiWith<T = any>(
   opts: { body?: unknown; token?: string; headers?: Record<string, string> } = {},
 ): Promise<ApiResult<T>> {
   const headers: Record<string, string> = { ...opts.headers };
+  noteSensitive(opts.body);
+  noteSensitive(opts.token);
   if (opts.token) headers.authorization = `Bearer ${opts.token}`;
   if (opts.body !== undefined) headers["content-type"] = "application/json";
   const ctx = createExecutionContext();

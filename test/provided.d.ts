@@ -1,5 +1,12 @@
-// What test/fakes/global-setup.mjs provides to the tests (vitest inject()).
-export {};
+export interface ChainInfo {
+  rpcUrl: string;
+  chainId: number;
+  vault: `0x${string}`;
+  token: `0x${string}`;
+  deployBlock: number;
+  /** test/fakes/rpc-proxy.mjs in front of rpcUrl (the chaos file's anvil only). */
+  proxyUrl?: string;
+}
 
 declare module "vitest" {
   export interface ProvidedContext {
@@ -9,5 +16,7 @@ declare module "vitest" {
     anvilUrl: string;
     /** An ERC-1271 contract wallet deployed there, and its owner's key. */
     contractWallet: { address: `0x${string}`; ownerKey: `0x${string}` };
+    /** Anvils with MockUSDC + PayInboxVault deployed, one per chain test file (test/fakes/chain.mjs). */
+    chains: Record<"e2e" | "chaos", ChainInfo>;
   }
 }

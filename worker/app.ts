@@ -4,13 +4,16 @@
 import { bodyLimit } from "hono/body-limit";
 import { HTTPException } from "hono/http-exception";
 import { config } from "./config";
-import { renderDocs } from "./http/docs";
+import { docsPage } from "./http/docs";
 import { ApiError } from "./http/errors";
 import { createRouter } from "./http/router";
 import { securityHeaders } from "./http/security-headers";
+import { observe } from "./middleware/observe";
+import { log } from "./observability/log";
 import { authRoutes } from "./routes/auth";
 import { channelRoutes } from "./routes/channels";
 import { codeSignInRoutes } from "./routes/code-sign-in";
+import { complianceRoutes } from "./routes/compliance";
 import { devRoutes } from "./routes/dev";
 import { healthRoutes } from "./routes/health";
 import { meRoutes } from "./routes/me";
@@ -22,6 +25,7 @@ import { paymentRoutes } from "./routes/payments";
 import { recipientRoutes } from "./routes/recipients";
 import { signInMethodRoutes } from "./routes/sign-in-methods";
 import { verifyRoutes } from "./routes/verify";
+import { walletRoutes } from "./routes/wallet";
 import { webhookRoutes } from "./routes/webhooks";
 
 import { VERSION } from "./version";
@@ -38,15 +42,20 @@ app.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", {
 // First, so every answer (errors and 404s included) carries them.
 app.use("*", securityHeaders);
 
-// Refuse every request while a required secret is missing (config() throws 503).
+// Request id, one structured access-log line and a metric per request.
+app.use("*", observe);
+
+// Refuse every request while a required secret is missing (config() throws 503) —
+// except launch readiness (admin only), whose job is to say what is missing.
+const READINESS_PATH = "/v1/compliance/launch-readiness";
 app.use("*", async (c, next) => {
-  config(c.env);
+  if (c.req.path !== READINESS_PATH) config(c.env);
   await next();
 });
 
 app.use("*", async (c, next) =>
   bodyLimit({
-    maxSize: config(c.env).bodyLimitBytes,
+    maxSize: c.req.path === READINESS_PATH ? 0 : config(c.env).bodyLimitBytes,
     onError: () => {
       throw new ApiError(
         413,
@@ -66,11 +75,13 @@ const routes = app
   .route("/v1/verify", verifyRoutes)
   .route("/v1/dev", devRoutes)
   .route("/v1/me", meRoutes)
+  .route("/v1/me", walletRoutes)
   .route("/v1/me", signInMethodRoutes)
   .route("/v1", recipientRoutes)
   .route("/v1", messageRoutes)
   .route("/v1/payments", paymentRoutes)
   .route("/v1/ops", opsRoutes)
+  .route("/v1/compliance", complianceRoutes)
   .route("/v1/channels", channelRoutes)
   .route("/webhooks", webhookRoutes);
 
@@ -83,10 +94,8 @@ app.doc31("/openapi.json", {
   },
 });
 
-app.get("/docs", (c) => {
-  const doc = app.getOpenAPI31Document({ openapi: "3.1.0", info: { title: "Paid Inbox API", version: VERSION } });
-  return c.html(renderDocs(doc as unknown as Parameters<typeof renderDocs>[0]));
-});
+// Scalar's reference over /openapi.json, bundle served locally, under a CSP (worker/http/docs.ts).
+app.get("/docs", docsPage);
 
 // The web UI (after every API route): pages, assets and the 404 view.
 app.get("*", serveWeb);
@@ -95,6 +104,7 @@ app.notFound((c) => c.json({ error: "not_found", message: `No route for ${c.req.
 
 app.onError((err, c) => {
   if (err instanceof ApiError) {
+    c.set("errorCode", err.code);
     for (const [k, v] of Object.entries(err.headers)) c.header(k, v);
     return c.json(err.body(), err.status);
   }
@@ -104,10 +114,9 @@ app.onError((err, c) => {
     }
     return c.json({ error: err.status === 413 ? "payload_too_large" : "http_error", message: err.message }, err.status);
   }
-  // Unknown: log the error name and message only (no request data), answer a generic 500.
-  console.error(
-    `unhandled error on ${c.req.method} ${c.req.routePath}: ${(err as Error).name}: ${(err as Error).message}`,
-  );
+  // Unknown: log the error name only (messages of lower layers may quote input), answer a generic 500.
+  c.set("errorCode", "internal_error");
+  log("error", "unhandled error", { method: c.req.method, route: c.req.routePath, error: (err as Error).name });
   return c.json({ error: "internal_error", message: "Something went wrong on our side." }, 500);
 });
 

@@ -2,6 +2,7 @@
 // Secrets are checked once per isolate; a missing one refuses every request
 // with a clear 503 that names the secret (never its value).
 import type { BucketLimit } from "./domain/rate-limit";
+import { type AbuseLimits, abuseLimitsFrom } from "./domain/reputation";
 import { ApiError } from "./http/errors";
 
 /** 2^96 − 1: the largest price the PricingRegistry (uint96) and the vault (uint128) can hold. */
@@ -29,6 +30,10 @@ export interface Config {
   sendRate: BucketLimit;
   /** Paid messages accepted per recipient Account (token bucket). */
   receiveRate: BucketLimit;
+  /** Hash-chain every ledger entry (AUDIT_CHAIN=off only for the bench's comparison run). */
+  auditChain: boolean;
+  /** Sender reputation thresholds for first contacts; null when ABUSE_CHECKS=off (only for the bench's comparison run). */
+  abuse: AbuseLimits | null;
 }
 
 const cache = new WeakMap<object, Config>();
@@ -56,6 +61,7 @@ export function config(env: Env): Config {
   if (missing.length > 0) {
     throw new ApiError(503, "misconfigured", `Server is missing required secrets: ${missing.join(", ")}.`);
   }
+  const e = env as unknown as Record<string, string | undefined>;
   const feeBps = big(env.FEE_BPS, 250n);
   if (feeBps > 10_000n) throw new ApiError(503, "misconfigured", "FEE_BPS must be at most 10000.");
   const cfg: Config = {
@@ -81,6 +87,8 @@ export function config(env: Env): Config {
       perMinute: int(env.RECEIVE_RATE_PER_MINUTE, 120, "RECEIVE_RATE_PER_MINUTE"),
       burst: int(env.RECEIVE_RATE_BURST, 30, "RECEIVE_RATE_BURST"),
     },
+    auditChain: e.AUDIT_CHAIN !== "off",
+    abuse: e.ABUSE_CHECKS === "off" ? null : abuseLimitsFrom(e),
   };
   if (!cfg.isDevelopment && !cfg.appOrigin) {
     throw new ApiError(503, "misconfigured", "APP_ORIGIN must be set outside development.");

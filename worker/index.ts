@@ -1,9 +1,14 @@
 // Worker entry: HTTP (Hono), queue consumers and the cron indexer; exports the
 // Durable Object classes wrangler binds.
 import app from "./app";
+import { runIndexer } from "./chain/indexer";
 import type { DeliveryJob } from "./domain/delivery-job";
 import { purgeExpired } from "./maintenance";
 import { consumeDeadLetters, consumeDeliveries } from "./notify/consumer";
+import { flushCounters, purgeOldCounters } from "./observability/counters";
+import { log } from "./observability/log";
+import { buildCheckpoint, checkpointDue } from "./ops/audit";
+import { recordQueueBatch } from "./ops/queue-stats";
 import { consumeIndexBatch, type IndexMessage } from "./queues/index-consumer";
 
 export { Account } from "../durable-objects/account";
@@ -11,14 +16,26 @@ export { RateLimiter } from "../durable-objects/rate-limiter";
 
 export default {
   fetch: app.fetch,
-  async queue(batch, env) {
+  async queue(batch, env, ctx) {
+    // Processed, retried and dead-lettered counts and consumer lag for GET /v1/ops/status.
+    ctx.waitUntil(recordQueueBatch(env, batch.queue, batch.messages));
     if (batch.queue === "index") return consumeIndexBatch(batch as MessageBatch<IndexMessage>, env);
     if (batch.queue === "deliveries") return consumeDeliveries(batch as MessageBatch<DeliveryJob>, env);
     if (batch.queue === "deliveries-dlq") return consumeDeadLetters(batch as MessageBatch<DeliveryJob>, env);
     batch.ackAll();
   },
-  // Every minute. The chain indexer (LEDGER_MODE=chain) will run here too.
-  async scheduled(_controller, env, ctx) {
+  // Every minute: housekeeping, counters, the audit checkpoint when due, and in
+  // chain mode the indexer, which keeps polling for most of the minute so
+  // receipts show within seconds.
+  async scheduled(controller, env, ctx) {
     ctx.waitUntil(purgeExpired(env));
+    ctx.waitUntil(flushCounters(env).then(() => purgeOldCounters(env)));
+    // A signed audit checkpoint over every Account's head, at a fixed interval.
+    if (checkpointDue(env, controller.scheduledTime)) {
+      ctx.waitUntil(
+        buildCheckpoint(env).catch((err: Error) => log("error", "audit checkpoint failed", { error: err.name })),
+      );
+    }
+    await runIndexer(env);
   },
 } satisfies ExportedHandler<Env, unknown>;

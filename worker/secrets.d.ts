@@ -7,6 +7,8 @@ declare namespace Cloudflare {
     PII_KEY: string;
     OTP_HMAC_KEY: string;
     // Optional: only needed when the feature that uses them is turned on.
+    /** Ed25519 seed (base64, 32 bytes) that signs audit checkpoints; launch readiness fails without it in production. */
+    AUDIT_SIGNING_KEY?: string;
     /** The PII key before the last rotation (version PII_KEY_VERSION − 1), kept until rows are re-encrypted. */
     PII_KEY_PREVIOUS?: string;
     GOOGLE_CLIENT_SECRET?: string;

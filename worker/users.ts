@@ -5,6 +5,7 @@ import { randomId } from "./auth/crypto";
 import { db, isUniqueViolation } from "./db/client";
 import { users } from "./db/schema";
 import { ApiError } from "./http/errors";
+import { bump } from "./observability/counters";
 
 export type UserRow = typeof users.$inferSelect;
 
@@ -51,7 +52,10 @@ export async function upsertWalletUser(env: Env, address: Address): Promise<{ us
     .values({ id: randomId("u"), walletAddress: address })
     .onConflictDoNothing({ target: users.walletAddress })
     .returning();
-  if (inserted[0]) return { user: inserted[0], created: true };
+  if (inserted[0]) {
+    bump("signups");
+    return { user: inserted[0], created: true };
+  }
   const existing = await db(env).query.users.findFirst({ where: eq(users.walletAddress, address) });
   if (!existing) throw new Error("wallet user vanished after conflict");
   return { user: existing, created: false };

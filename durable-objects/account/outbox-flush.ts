@@ -34,6 +34,8 @@ export interface LedgerRecord {
   balanceAfter: string;
   ref: string | null;
   createdAt: number;
+  /** The audit chain hash of this entry (worker/domain/audit-chain.ts); null before the chain or with AUDIT_CHAIN=off. */
+  hash: string | null;
 }
 
 /** A received message (no body: bodies stay in the Account and its inbox archive), or a later status change. */
@@ -57,6 +59,8 @@ export interface TotalsRecord {
   topups: string;
   deposits: string;
   withdrawals: string;
+  /** The audit chain's head: the hash of ledger entry `seq` (the Cron checkpoints every Account's head). */
+  auditHead?: string;
 }
 
 /** What one queue message carries; archived in R2 as-is. */
@@ -278,5 +282,6 @@ function toLedgerRecord(r: Row): LedgerRecord {
     balanceAfter: r.balance_after as string,
     ref: r.ref as string | null,
     createdAt: r.created_at as number,
+    hash: (r.hash as string | null) ?? null,
   };
 }

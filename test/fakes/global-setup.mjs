@@ -2,15 +2,26 @@
 // a real anvil on 127.0.0.1 and provides their URLs to the tests.
 import { privateKeyToAccount } from "viem/accounts";
 import { deployContractWallet, startAnvil } from "./anvil.mjs";
+import { startChain } from "./chain.mjs";
 import { FAKE } from "./credentials.ts";
 import { startFakeProviders } from "./provider-server.mjs";
+import { startRpcProxy } from "./rpc-proxy.mjs";
 
 // The owner key of the contract wallet used by the smart-account sign-in test.
 export const WALLET_OWNER_KEY = "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d";
 
 /** @param {import("vitest/node").TestProject} project */
 export default async function setup(project) {
-  const [server, anvil] = await Promise.all([startFakeProviders(FAKE), startAnvil()]);
+  const [server, anvil, chainE2e, chainChaos] = await Promise.all([
+    startFakeProviders(FAKE),
+    startAnvil(),
+    startChain(),
+    startChain(),
+  ]);
+  // Chain mode (test/chain-*.test.ts): one anvil with the vault per test file.
+  // The chaos file reaches its anvil through a proxy that can fail or duplicate on demand.
+  const proxy = await startRpcProxy(chainChaos.info.rpcUrl);
+  project.provide("chains", { e2e: chainE2e.info, chaos: { ...chainChaos.info, proxyUrl: proxy.url } });
   project.provide("fakeProviderUrl", server.url);
   project.provide("anvilUrl", anvil.url);
   project.provide("contractWallet", {
@@ -19,6 +30,9 @@ export default async function setup(project) {
   });
   return () => {
     anvil.close();
+    chainE2e.close();
+    chainChaos.close();
+    proxy.close();
     return server.close();
   };
 }

@@ -106,8 +106,58 @@ export const accountTotals = sqliteTable("account_totals", {
   topups: text("topups").notNull(),
   deposits: text("deposits").notNull(),
   withdrawals: text("withdrawals").notNull(),
+  /** The Account's audit chain head as of `seq` (hash of ledger entry `seq`); null before the chain existed. */
+  auditHead: text("audit_head"),
   updatedAt: integer("updated_at").notNull(),
 });
+
+// ── Operations: audit checkpoints, hourly counters ──────────────────────────
+
+/**
+ * Signed audit checkpoints, one per interval (the Cron): the Merkle root over
+ * every Account's audit head, signed with Ed25519 (AUDIT_SIGNING_KEY).
+ */
+export const auditCheckpoints = sqliteTable("audit_checkpoints", {
+  id: integer("id").primaryKey(),
+  createdAt: integer("created_at").notNull(),
+  accounts: integer("accounts").notNull(),
+  root: text("root").notNull(),
+  signature: text("signature").notNull(),
+  publicKey: text("public_key").notNull(),
+});
+
+/**
+ * The leaves of the newest checkpoints (one per Account), for inclusion proofs.
+ * Bounded: the Cron keeps only the last AUDIT_LEAF_CHECKPOINTS checkpoints' leaves.
+ */
+export const auditLeaves = sqliteTable(
+  "audit_leaves",
+  {
+    checkpointId: integer("checkpoint_id").notNull(),
+    accountId: text("account_id").notNull(),
+    seq: integer("seq").notNull(),
+    head: text("head").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.checkpointId, t.accountId] })],
+);
+
+/**
+ * Five-minute rollups for GET /v1/ops/status that work locally too (Analytics
+ * Engine cannot be read back under wrangler dev). Each isolate counts in memory
+ * and adds its counts here at most once a minute (worker/observability/counters.ts),
+ * so nothing on the send path writes D1. Bounded: the Cron deletes rows older
+ * than 8 days.
+ */
+export const opsCounters = sqliteTable(
+  "ops_counters",
+  {
+    /** floor(epoch ms / 300000). */
+    bucket: integer("bucket").notNull(),
+    metric: text("metric").notNull(),
+    value: integer("value").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.bucket, t.metric] })],
+);
 
 // ── Identity (passkeys, social sign-in, OTP verification). Phone numbers and
 // emails are never stored in clear: AES-GCM ciphertext (key_version says which
@@ -295,3 +345,30 @@ export const deadLetters = sqliteTable(
   },
   (t) => [uniqueIndex("dead_letters_key").on(t.key, t.channel), index("dead_letters_created").on(t.createdAt)],
 );
+// ── Chain mode (LEDGER_MODE=chain). Bounded: one checkpoint per vault, one row per
+// unlinked address that holds vault funds — nothing per event.
+
+/** The indexer's position: the last block whose vault events are all applied, and its hash (reorg check). */
+export const chainCheckpoints = sqliteTable("chain_checkpoints", {
+  /** `<chainId>:<vault address>` */
+  id: text("id").primaryKey(),
+  blockNumber: integer("block_number").notNull(),
+  blockHash: text("block_hash").notNull(),
+  /** Unix seconds of that block (lag in seconds = now − this). */
+  blockTime: integer("block_time").notNull(),
+  updatedAt: integer("updated_at").notNull(),
+});
+
+/**
+ * Vault balance of an address no user has linked yet: deposits and payments
+ * received, less withdrawals, as one running amount. Credited to the user who
+ * links the wallet (then the row is deleted). `(last_block, last_log_index)` is
+ * the newest event folded in, so a replayed range adds nothing twice.
+ */
+export const unclaimedDeposits = sqliteTable("unclaimed_deposits", {
+  address: text("address").primaryKey(),
+  amount: text("amount").notNull(),
+  lastBlock: integer("last_block").notNull(),
+  lastLogIndex: integer("last_log_index").notNull(),
+  updatedAt: integer("updated_at").notNull(),
+});

@@ -12,6 +12,19 @@ const MESSAGES: Record<string, [number, string]> = {
   idempotency_in_progress: [409, "A request with this Idempotency-Key is still in progress."],
   message_aborted: [409, "An earlier attempt with this Idempotency-Key was aborted and refunded; use a new key."],
   rate_limited: [429, "Too many requests; slow down."],
+  intent_stale: [409, "Another payment took this vault nonce first; sign the fresh intent."],
+  intent_mismatch: [
+    409,
+    "The signed payment does not match this send (price, recipient, body or ids); sign the fresh intent.",
+  ],
+  intent_expired: [409, "The signed payment's deadline is too close; sign the fresh intent."],
+  invalid_signature: [400, "The payment signature is not the payer wallet's."],
+  payment_intent_required: [
+    409,
+    "In chain mode a paid send carries a signed payment: POST /v1/payments/intents, sign its typedData, send it as `payment`.",
+  ],
+  sender_restricted: [403, "First-contact sends from your account are restricted (see `reason`)."],
+  account_frozen: [403, "This account is frozen: sends and withdrawals are disabled; reading still works."],
 };
 
 /** `messages` rewords codes for a route (e.g. a withdrawal has no price + fee). */

@@ -6,7 +6,8 @@ import { ApiError } from "./errors";
 
 export type AppEnv = {
   Bindings: Env;
-  Variables: { userId: string };
+  /** errorCode: the `error` of a non-2xx answer, for the access log (set by app.onError). */
+  Variables: { userId: string; errorCode?: string };
 };
 
 export function createRouter() {

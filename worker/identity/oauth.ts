@@ -7,10 +7,12 @@
 // against a local fake provider. Profile data other than the provider's stable
 // subject id is not kept (no emails from providers: PII is only ever stored
 // encrypted, and only after our own verification).
+
 import { and, eq, isNull } from "drizzle-orm";
 import { base64url, randomId, randomToken, sha256Hex } from "../auth/crypto";
 import { db, isUniqueViolation } from "../db/client";
 import { authChallenges, oauthIdentities, users } from "../db/schema";
+import { bump } from "../observability/counters";
 import type { OAuthProviderConfig, OAuthProviderId } from "./config";
 
 export const OAUTH_STATE_TTL_MS = 10 * 60 * 1000;
@@ -153,6 +155,7 @@ export async function completeAuthorization(
       d.insert(users).values({ id: userId }),
       d.insert(oauthIdentities).values({ provider: provider.id, subject, userId, lastUsedAt: now }),
     ]);
+    bump("signups");
     return { ok: true, userId, created: true, linked: false };
   } catch (err) {
     if (!isUniqueViolation(err)) throw err;

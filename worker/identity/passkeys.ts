@@ -4,6 +4,7 @@
 // Registration either creates a new account or, when the options were asked for
 // with a Bearer token, adds a passkey to that user (the verify must come from
 // the same user). Sign-in uses discoverable credentials: no username first.
+
 import {
   type AuthenticationResponseJSON,
   generateAuthenticationOptions,
@@ -19,6 +20,7 @@ import { and, eq, isNull } from "drizzle-orm";
 import { base64url, randomId } from "../auth/crypto";
 import { db, isUniqueViolation } from "../db/client";
 import { authChallenges, passkeyCredentials, users } from "../db/schema";
+import { bump } from "../observability/counters";
 import { fromBase64 } from "./pii";
 
 export const PASSKEY_CHALLENGE_TTL_MS = 5 * 60 * 1000;
@@ -136,8 +138,10 @@ export async function verifyRegistration(
     backedUp: credentialBackedUp,
   });
   try {
-    if (newUser) await d.batch([d.insert(users).values({ id: userId }), insertCredential]);
-    else await insertCredential;
+    if (newUser) {
+      await d.batch([d.insert(users).values({ id: userId }), insertCredential]);
+      bump("signups");
+    } else await insertCredential;
   } catch (err) {
     if (isUniqueViolation(err)) return { ok: false, reason: "credential_exists" };
     throw err;

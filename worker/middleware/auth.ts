@@ -1,7 +1,7 @@
 import { createMiddleware } from "hono/factory";
-import { timingSafeEqual } from "../auth/crypto";
+import { sha256Hex, timingSafeEqual } from "../auth/crypto";
 import { verifyAccessToken } from "../auth/sessions";
-import { unauthorized } from "../http/errors";
+import { ApiError, unauthorized } from "../http/errors";
 import type { AppEnv } from "../http/router";
 
 /** Requires `Authorization: Bearer <accessToken>`; sets c.var.userId. */
@@ -29,9 +29,21 @@ async function optionalUserId(header: string | undefined, env: Env): Promise<str
   return verifyAccessToken(env, match[1]);
 }
 
-/** Requires `Authorization: Bearer $ADMIN_TOKEN` (ops and compliance routes). */
+/**
+ * Requires `Authorization: Bearer $ADMIN_TOKEN` (ops and compliance routes).
+ * Missing or wrong → 401; a valid user's access token → 403 (signed in, not
+ * allowed). Both sides are hashed first, so the comparison takes the same time
+ * whatever the length or content of the guess.
+ */
 export const requireAdmin = createMiddleware<AppEnv>(async (c, next) => {
   const match = c.req.header("authorization")?.match(/^Bearer\s+(\S+)$/i);
-  if (!match || !timingSafeEqual(match[1], c.env.ADMIN_TOKEN)) throw unauthorized("Admin token required.");
+  if (!match) throw unauthorized("Admin token required.");
+  if (!c.env.ADMIN_TOKEN) throw new ApiError(503, "misconfigured", "Server is missing required secrets: ADMIN_TOKEN.");
+  if (!timingSafeEqual(await sha256Hex(match[1]), await sha256Hex(c.env.ADMIN_TOKEN))) {
+    if (await verifyAccessToken(c.env, match[1]).catch(() => null)) {
+      throw new ApiError(403, "forbidden", "This route needs the admin token, not a user's.");
+    }
+    throw unauthorized("Admin token required.");
+  }
   await next();
 });

@@ -8,6 +8,7 @@
 // Batches may arrive late, twice or out of order; both steps are idempotent.
 import { archiveKey, type FlushBatch, type TotalsRecord } from "../../durable-objects/account/outbox-flush";
 import type { DeliveryJob } from "../domain/delivery-job";
+import { log, metric } from "../observability/log";
 
 export type IndexMessage = FlushBatch;
 
@@ -36,14 +37,25 @@ export async function archiveBatch(bucket: R2Bucket, batch: FlushBatch): Promise
 export function totalsStatement(db: D1Database, accountId: string, t: TotalsRecord): D1PreparedStatement {
   return db
     .prepare(
-      `INSERT INTO account_totals (account_id, seq, balance, held, fees, topups, deposits, withdrawals, updated_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+      `INSERT INTO account_totals (account_id, seq, balance, held, fees, topups, deposits, withdrawals, audit_head, updated_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (account_id) DO UPDATE SET seq = excluded.seq, balance = excluded.balance,
          held = excluded.held, fees = excluded.fees, topups = excluded.topups, deposits = excluded.deposits,
-         withdrawals = excluded.withdrawals, updated_at = excluded.updated_at
+         withdrawals = excluded.withdrawals, audit_head = excluded.audit_head, updated_at = excluded.updated_at
        WHERE excluded.seq > account_totals.seq`,
     )
-    .bind(accountId, t.seq, t.balance, t.held, t.fees, t.topups, t.deposits, t.withdrawals, Date.now());
+    .bind(
+      accountId,
+      t.seq,
+      t.balance,
+      t.held,
+      t.fees,
+      t.topups,
+      t.deposits,
+      t.withdrawals,
+      t.auditHead ?? null,
+      Date.now(),
+    );
 }
 
 /**
@@ -59,7 +71,8 @@ export async function consumeIndexBatch(batch: MessageBatch<IndexMessage>, env: 
         await archiveBatch(env.ARCHIVE, m.body);
         archived.push(m);
       } catch (err) {
-        console.error(`archive failed (batch ${m.body.seq}): ${(err as Error).message}`);
+        log("error", "archive failed, retrying", { batch: m.body.seq, error: (err as Error).name });
+        metric(env, { kind: "queue_retry", label: "index" });
         m.retry({ delaySeconds: 5 });
       }
     }),
@@ -84,8 +97,10 @@ export async function consumeIndexBatch(batch: MessageBatch<IndexMessage>, env: 
       );
     }
     for (const m of archived) m.ack();
+    refundMetrics(env, archived);
   } catch (err) {
-    console.error(`totals write failed (${newest.size} accounts): ${(err as Error).message}`);
+    log("error", "totals write failed, retrying", { accounts: newest.size, error: (err as Error).name });
+    metric(env, { kind: "queue_retry", label: "index", count: archived.length });
     for (const m of archived) m.retry({ delaySeconds: 5 });
   }
 }
@@ -109,4 +124,11 @@ export async function ledgerSummary(env: Env) {
     accounts: results.length,
     conserved: sum.topups + sum.deposits - sum.withdrawals === sum.balance + sum.held + sum.fees,
   };
+}
+
+/** Refunds are counted here, off the send path, from the ledger entries the Accounts flush. */
+function refundMetrics(env: Env, messages: Message<IndexMessage>[]): void {
+  for (const { body } of messages) {
+    for (const e of body.ledger) if (e.kind === "refund") metric(env, { kind: "refund", amount: BigInt(e.amount) });
+  }
 }

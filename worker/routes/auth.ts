@@ -1,5 +1,6 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { isAddress } from "viem";
+import { recordSignup } from "../abuse";
 import { clearSessionCookies, cookieRefreshToken, deliverSession, wantsCookieSession } from "../auth/cookie-session";
 import { issueSession, logout, rotateRefreshToken } from "../auth/sessions";
 import { createChallenge, type SiweContext, verifyChallenge } from "../auth/siwe";
@@ -103,7 +104,8 @@ export const authRoutes = createRouter()
     const { message, signature } = c.req.valid("json");
     const outcome = await verifyChallenge(c.env, siweContext(c.env, c.req.url), message, signature as `0x${string}`);
     if (!outcome.ok) throw new ApiError(401, "unauthorized", `Sign-in refused (${outcome.reason}).`);
-    const { user } = await upsertWalletUser(c.env, outcome.address);
+    const { user, created } = await upsertWalletUser(c.env, outcome.address);
+    if (created) await recordSignup(c.env, user.id, c.req);
     const pair = await issueSession(c.env, user.id);
     return c.json(deliverSession(c, { ...pair, user: toUserJson(user) }), 200);
   })

@@ -1,4 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
+import { complain } from "../abuse";
 import { config } from "../config";
 import { isCleanLine, isCleanText } from "../domain/text";
 import { ApiError, notFound } from "../http/errors";
@@ -267,7 +268,8 @@ export const meRoutes = createRouter()
   })
   .openapi(putBlock, async (c) => {
     const sender = await senderId(c.env, c.req.valid("param").sender, c.var.userId);
-    await c.env.ACCOUNT.getByName(c.var.userId).setBlocked(sender.id, true);
+    const changed = await c.env.ACCOUNT.getByName(c.var.userId).setBlocked(sender.id, true);
+    if (changed) complain(c.env, c.executionCtx, sender.id, c.var.userId, "block");
     return c.body(null, 204);
   })
   .openapi(postAllow, async (c) => {
@@ -278,7 +280,8 @@ export const meRoutes = createRouter()
   })
   .openapi(postBlock, async (c) => {
     const sender = await senderByPhone(c.env, c.req.valid("json").phone, c.var.userId);
-    await c.env.ACCOUNT.getByName(c.var.userId).setBlocked(sender.id, true);
+    const changed = await c.env.ACCOUNT.getByName(c.var.userId).setBlocked(sender.id, true);
+    if (changed) complain(c.env, c.executionCtx, sender.id, c.var.userId, "block");
     return c.json({ entry: { sender: sender.id, handle: sender.handle } }, 200);
   })
   .openapi(deleteBlock, async (c) => {

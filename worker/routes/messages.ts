@@ -1,15 +1,20 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
+import { complain } from "../abuse";
 import { MESSAGE_ID_RE, type MessageId } from "../domain/message-id";
 import { isWellFormed } from "../domain/text";
 import { ApiError, notFound } from "../http/errors";
 import { cursorOf, IdempotencyHeader, idempotencyKey, PageQuery } from "../http/request";
 import { Amount, bearerAuth, createRouter, errors, jsonBody, jsonResponse } from "../http/router";
 import { requireUser } from "../middleware/auth";
-import { type Sent, sendTo, sendToId } from "../send";
+import { bump } from "../observability/counters";
+import { metric } from "../observability/log";
+import { type SendInput, type Sent, sendTo, sendToId } from "../send";
+
+type SendPayment = SendInput["payment"];
 
 // zod counts UTF-16 code units; the contract says characters, so count code points.
-const MessageBody = z
+export const MessageBody = z
   .string()
   .refine(isWellFormed, "must be well-formed Unicode (no lone surrogates)")
   .refine((s) => {
@@ -38,7 +43,7 @@ const InboxMessage = z
     status: z.string(),
     createdAt: z.string(),
     readAt: z.string().nullable(),
-    txHash: z.string().nullable(),
+    txHash: z.string().nullable().openapi({ description: "chain mode: the transaction that paid it" }),
     inReplyTo: z.string().nullable(),
   })
   .openapi("InboxMessage");
@@ -53,6 +58,11 @@ const OutboxMessage = z
     status: z.string(),
     createdAt: z.string(),
     inReplyTo: z.string().nullable(),
+    txHash: z.string().nullable().openapi({ description: "chain mode: the transaction that paid it" }),
+    failure: z
+      .string()
+      .nullable()
+      .openapi({ description: "chain mode, status payment_failed: the vault's reason (e.g. InsufficientBalance)" }),
   })
   .openapi("OutboxMessage");
 
@@ -62,6 +72,32 @@ const MessageParam = z.object({
     .transform((s) => s.toLowerCase())
     .refine((s) => MESSAGE_ID_RE.test(s), "must be 0x + 64 hex"),
 });
+
+const Hex32 = z.string().regex(/^0x[0-9a-fA-F]{64}$/, "must be 0x + 64 hex");
+const Address = z.string().regex(/^0x[0-9a-fA-F]{40}$/, "must be an EVM address");
+const Uint = z.string().regex(/^(0|[1-9]\d{0,77})$/, "must be a decimal string");
+
+/** Chain mode: the intent's typed-data `message`, as signed, and the wallet's signature. */
+export const SignedPayment = z
+  .object({
+    message: z
+      .object({
+        payer: Address,
+        recipient: Address,
+        messageId: Hex32,
+        contentHash: Hex32,
+        amount: Uint,
+        nonce: Uint,
+        deadline: Uint,
+      })
+      .strict(),
+    signature: z.string().regex(/^0x([0-9a-fA-F]{2})+$/, "must be hex bytes"),
+  })
+  .strict()
+  .openapi("SignedPayment", {
+    description:
+      "Chain mode only (required there): `typedData.message` from POST /v1/payments/intents and the wallet's EIP-712 signature of it",
+  });
 
 const sendResponses = {
   201: jsonResponse(Receipt, "Sent and paid (or an idempotent replay of that answer: `Idempotent-Replayed: true`)"),
@@ -83,6 +119,7 @@ const send = createRoute({
           to: z.string().min(1).max(64).openapi({ description: "handle, @handle or user id" }),
           body: MessageBody,
           maxPrice: Amount.optional(),
+          payment: SignedPayment.optional(),
         })
         .strict(),
     ),
@@ -136,9 +173,22 @@ const reply = createRoute({
   request: {
     params: MessageParam,
     headers: IdempotencyHeader,
-    body: jsonBody(z.object({ body: MessageBody, maxPrice: Amount.optional() }).strict()),
+    body: jsonBody(
+      z.object({ body: MessageBody, maxPrice: Amount.optional(), payment: SignedPayment.optional() }).strict(),
+    ),
   },
   responses: sendResponses,
+});
+
+const report = createRoute({
+  method: "post",
+  path: "/inbox/{messageId}/report",
+  tags: ["Messages"],
+  summary: "Report as spam: blocks the sender and counts against their reputation",
+  security: bearerAuth,
+  middleware: [requireUser] as const,
+  request: { params: MessageParam },
+  responses: { 204: { description: "Reported; the sender is blocked" }, ...errors(400, 401, 404) },
 });
 
 const outbox = createRoute({
@@ -160,12 +210,18 @@ const noSuchMessage = () => notFound("message_not_found", "No such message in yo
 /** 201, also for a replay (the first answer's status, API.md), which adds `Idempotent-Replayed: true`. */
 function answerSent(c: Context, { receipt, replayed }: Sent) {
   if (replayed) c.header("Idempotent-Replayed", "true");
+  else {
+    metric(c.env, { kind: "send", label: receipt.status, amount: BigInt(receipt.total), fee: BigInt(receipt.fee) });
+    bump("sends");
+    bump("volume", BigInt(receipt.total));
+    bump("fees", BigInt(receipt.fee));
+  }
   return c.json(receipt, 201);
 }
 
 export const messageRoutes = createRouter()
   .openapi(send, async (c) => {
-    const { to, body, maxPrice } = c.req.valid("json");
+    const { to, body, maxPrice, payment } = c.req.valid("json");
     if (to.startsWith("+")) throw new ApiError(400, "invalid_request", "Send to a handle or user id.");
     const sent = await sendTo(c.env, c.executionCtx, to, {
       senderId: c.var.userId,
@@ -173,6 +229,7 @@ export const messageRoutes = createRouter()
       maxPrice: maxPrice ?? null,
       idempotencyKey: idempotencyKey(c.req.header("idempotency-key")),
       inReplyTo: null,
+      payment: payment as SendPayment,
     });
     return answerSent(c, sent);
   })
@@ -195,17 +252,24 @@ export const messageRoutes = createRouter()
     const { messageId } = c.req.valid("param");
     const original = await c.env.ACCOUNT.getByName(c.var.userId).inboxMessage(messageId);
     if (!original) throw noSuchMessage();
-    const { body, maxPrice } = c.req.valid("json");
+    const { body, maxPrice, payment } = c.req.valid("json");
     const sent = await sendToId(c.env, c.executionCtx, original.from.id, {
       senderId: c.var.userId,
       body,
       maxPrice: maxPrice ?? null,
       idempotencyKey: idempotencyKey(c.req.header("idempotency-key")),
       inReplyTo: messageId as MessageId,
+      payment: payment as SendPayment,
       // The first reply to an escrowed message is free and releases the escrow.
       freeReply: original.status === "escrowed",
     });
     return answerSent(c, sent);
+  })
+  .openapi(report, async (c) => {
+    const senderId = await c.env.ACCOUNT.getByName(c.var.userId).report(c.req.valid("param").messageId);
+    if (!senderId) throw noSuchMessage();
+    complain(c.env, c.executionCtx, senderId, c.var.userId, "report");
+    return c.body(null, 204);
   })
   .openapi(outbox, async (c) => {
     const { cursor, limit } = c.req.valid("query");

@@ -3,9 +3,11 @@
 // browser that started them with an HttpOnly state cookie (so nobody can make a
 // victim's browser finish a sign-in or a link that someone else started); API
 // clients ask for JSON with `Accept: application/json` and get the session directly.
+
 import { createRoute, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { deleteCookie, getCookie, setCookie } from "hono/cookie";
+import { recordSignup } from "../abuse";
 import { deliverSession } from "../auth/cookie-session";
 import { timingSafeEqual } from "../auth/crypto";
 import { issueSession } from "../auth/sessions";
@@ -153,6 +155,7 @@ export const oauthRoutes = createRouter()
         outcome.reason === "bad_state" ? "Missing, unknown or reused OAuth state." : "The provider refused the code.",
       );
     }
+    if (outcome.created) await recordSignup(c.env, outcome.userId, c.req);
     if (json) {
       const s = await sessionFor(c.env, outcome.userId);
       return c.json({ ...s, created: outcome.created, linked: outcome.linked }, 200);

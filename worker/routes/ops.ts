@@ -1,13 +1,21 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { bearerAuth, createRouter, errors, jsonResponse } from "../http/router";
+import { ApiError, notFound } from "../http/errors";
+import { bearerAuth, createRouter, errors, jsonBody, jsonResponse } from "../http/router";
 import { requireAdmin } from "../middleware/auth";
 import { listDeadLetters, redriveDeadLetters } from "../notify/consumer";
+import { buildCheckpoint, inclusion, listCheckpoints } from "../ops/audit";
+import { resealPii } from "../ops/pii-rotation";
+import { opsStatus } from "../ops/status";
 import { ledgerSummary } from "../queues/index-consumer";
+import { findUser } from "../users";
+
+const tags = ["Operations"];
+const Hex = z.string().openapi({ example: "9f2c…e1" });
 
 const summary = createRoute({
   method: "get",
   path: "/ledger-summary",
-  tags: ["Operations"],
+  tags,
   summary: "Money totals summed from the per-Account totals in D1 (admin)",
   security: bearerAuth,
   middleware: [requireAdmin] as const,
@@ -25,7 +33,275 @@ const summary = createRoute({
       }),
       "Totals",
     ),
-    ...errors(401),
+    ...errors(401, 403),
+  },
+});
+
+const Checkpoint = z
+  .object({
+    id: z.number().openapi({ example: 42 }),
+    createdAt: z.string().openapi({ example: "2026-11-29T14:00:00.000Z" }),
+    createdAtMs: z.number().openapi({ example: 1795960800000 }),
+    accounts: z.number().openapi({ example: 1280 }),
+    root: Hex,
+    signature: Hex,
+    publicKey: Hex,
+  })
+  .openapi("AuditCheckpoint");
+
+const Entry = z
+  .object({
+    id: z.number().openapi({ example: 7 }),
+    kind: z.string().openapi({ example: "receive" }),
+    amount: z.string().openapi({ example: "1000000" }),
+    dBalance: z.string(),
+    dHeld: z.string(),
+    dFees: z.string(),
+    balanceAfter: z.string(),
+    ref: z.string().nullable().openapi({ example: "0x5f…" }),
+    createdAt: z.number(),
+    hash: Hex.nullable(),
+  })
+  .openapi("AuditEntry");
+
+const audit = createRoute({
+  method: "get",
+  path: "/audit",
+  tags,
+  summary: "Signed audit checkpoints, and one Account's hash-chained entries with whether they verify (admin)",
+  description:
+    "Each Account's ledger is a hash chain (every entry's hash covers the one before). `account` pages that chain oldest first " +
+    "(`cursor` = last entry id seen) and checks the whole chain from its genesis; `brokenAt` locates the first entry that does " +
+    "not verify. Checkpoints (newest first, `checkpointCursor`) sign the Merkle root over every Account's head; `inclusion` proves " +
+    "this Account's head is in the newest checkpoint that has it. Save the pages and run `npm run ops -- audit-verify FILE` to " +
+    "check an export offline.",
+  security: bearerAuth,
+  middleware: [requireAdmin] as const,
+  request: {
+    query: z.object({
+      account: z.string().min(1).max(64).optional().openapi({ example: "u_3kT9…" }),
+      cursor: z
+        .string()
+        .regex(/^\d{1,15}$/)
+        .optional(),
+      limit: z.coerce.number().int().min(1).max(1000).default(200),
+      checkpointCursor: z
+        .string()
+        .regex(/^\d{1,15}$/)
+        .optional(),
+    }),
+  },
+  responses: {
+    200: jsonResponse(
+      z.object({
+        checkpoints: z.array(Checkpoint.extend({ verified: z.boolean() })),
+        nextCheckpointCursor: z.string().nullable(),
+        account: z
+          .object({
+            accountId: z.string(),
+            head: Hex,
+            headSeq: z.number(),
+            verified: z.boolean().openapi({ description: "the whole chain, from genesis, and its checkpoint" }),
+            chain: z.object({
+              verified: z.boolean(),
+              count: z.number(),
+              head: Hex,
+              headSeq: z.number(),
+              brokenAt: z
+                .object({ id: z.number(), problem: z.enum(["gap", "hash_mismatch", "unhashed"]) })
+                .nullable()
+                .openapi({ example: { id: 12, problem: "hash_mismatch" } }),
+            }),
+            prev: Hex,
+            entries: z.array(Entry),
+            nextCursor: z.string().nullable(),
+            inclusion: z
+              .object({
+                checkpoint: Checkpoint,
+                leaf: z.object({ accountId: z.string(), seq: z.number(), head: Hex }),
+                proof: z.array(z.object({ hash: Hex, left: z.boolean() })),
+                included: z.boolean(),
+                signatureVerified: z.boolean(),
+                matchesChain: z.boolean().openapi({ description: "the leaf's head is the chain's hash at that entry" }),
+              })
+              .nullable(),
+          })
+          .nullable(),
+      }),
+      "Checkpoints and, with `account`, that Account's chain",
+    ),
+    ...errors(400, 401, 403),
+  },
+});
+
+const checkpoint = createRoute({
+  method: "post",
+  path: "/audit/checkpoints",
+  tags,
+  summary: "Build and sign an audit checkpoint now (admin; the Cron does this every AUDIT_CHECKPOINT_MINUTES)",
+  security: bearerAuth,
+  middleware: [requireAdmin] as const,
+  responses: {
+    201: jsonResponse(Checkpoint, "Signed"),
+    ...errors(401, 403, 503),
+  },
+});
+
+const AccountParam = z.object({ userId: z.string().min(1).max(64).openapi({ example: "u_3kT9…" }) });
+const Standing = z
+  .object({
+    userId: z.string(),
+    frozen: z.boolean(),
+    reason: z.string().nullable().openapi({ example: "chargeback investigation #123" }),
+    reputation: z.record(z.string(), z.number()).nullable(),
+  })
+  .openapi("AccountStanding");
+
+const standing = createRoute({
+  method: "get",
+  path: "/accounts/{userId}",
+  tags,
+  summary: "An account's standing: frozen or not, and its sender reputation counters (admin)",
+  security: bearerAuth,
+  middleware: [requireAdmin] as const,
+  request: { params: AccountParam },
+  responses: { 200: jsonResponse(Standing, "Standing"), ...errors(401, 403, 404) },
+});
+
+const FreezeBody = z
+  .object({ reason: z.string().min(1).max(200).openapi({ example: "chargeback investigation #123" }) })
+  .strict();
+
+const freeze = createRoute({
+  method: "post",
+  path: "/accounts/{userId}/freeze",
+  tags,
+  summary: "Freeze an account: sends and withdrawals refused (403 account_frozen), reads allowed (admin)",
+  security: bearerAuth,
+  middleware: [requireAdmin] as const,
+  request: { params: AccountParam, body: jsonBody(FreezeBody) },
+  responses: { 200: jsonResponse(Standing, "Frozen"), ...errors(400, 401, 403, 404) },
+});
+
+const unfreeze = createRoute({
+  method: "post",
+  path: "/accounts/{userId}/unfreeze",
+  tags,
+  summary: "Unfreeze an account (admin)",
+  security: bearerAuth,
+  middleware: [requireAdmin] as const,
+  request: { params: AccountParam, body: jsonBody(FreezeBody) },
+  responses: { 200: jsonResponse(Standing, "Unfrozen"), ...errors(400, 401, 403, 404) },
+});
+
+async function standingOf(env: Env, userId: string) {
+  const s = await env.ACCOUNT.getByName(userId).standing();
+  return {
+    userId,
+    frozen: s.frozen !== null,
+    reason: s.frozen,
+    reputation: s.reputation as unknown as Record<string, number> | null,
+  };
+}
+
+async function knownUser(env: Env, userId: string) {
+  if (!(await findUser(env, userId))) throw notFound("user_not_found", "No such user.");
+}
+
+const QueueWindow = z.object({
+  name: z.string(),
+  processed: z.number(),
+  retries: z.number(),
+  deadLetters: z.number(),
+  oldestMessageAgeMs: z.number().openapi({ description: "age of the oldest message consumed in the window" }),
+});
+const Activity = z.object({
+  requests: z.number(),
+  signups: z.number(),
+  messages: z.number(),
+  volume: z.string().openapi({ example: "125000000", description: "price + fee of paid sends, base units" }),
+  fees: z.string(),
+  errors4xx: z.number(),
+  errors5xx: z.number(),
+  errorRate: z.number().openapi({ example: 0.001, description: "5xx per request" }),
+  clientErrorRate: z.number(),
+  abuseRefused: z.number(),
+});
+
+const status = createRoute({
+  method: "get",
+  path: "/status",
+  tags,
+  summary:
+    "Queues, dead letters, indexer lag (chain mode), accounts, messages, volume, error rate, conservation (admin)",
+  security: bearerAuth,
+  middleware: [requireAdmin] as const,
+  responses: {
+    200: jsonResponse(
+      z
+        .object({
+          version: z.string(),
+          mode: z.enum(["simulated", "chain"]),
+          generatedAt: z.string(),
+          queues: z.array(z.object({ name: z.string(), lastHour: QueueWindow, lastDay: QueueWindow })),
+          indexer: z.object({
+            mode: z.enum(["off", "chain"]),
+            checkpointBlock: z.number().nullable().optional(),
+            headBlock: z.number().nullable().optional(),
+            lagBlocks: z.number().nullable().optional(),
+            lagSeconds: z.number().nullable().optional(),
+            rpcError: z.string().nullable().optional(),
+            relayerInFlight: z.array(z.unknown()).nullable().optional(),
+          }),
+          accounts: z.object({
+            total: z.number(),
+            newLastHour: z.number(),
+            newLastDay: z.number(),
+            withTotals: z.number(),
+          }),
+          activity: z.object({ lastHour: Activity, lastDay: Activity }),
+          conservation: z.object({
+            topups: z.string(),
+            deposits: z.string(),
+            withdrawals: z.string(),
+            balances: z.string(),
+            held: z.string(),
+            fees: z.string(),
+            accounts: z.number(),
+            conserved: z.boolean(),
+          }),
+          audit: z.object({
+            latestCheckpoint: z.object({ id: z.number(), createdAt: z.string(), accounts: z.number() }).nullable(),
+          }),
+        })
+        .openapi("OpsStatus"),
+      "Status",
+    ),
+    ...errors(401, 403),
+  },
+});
+
+const reseal = createRoute({
+  method: "post",
+  path: "/pii/reseal",
+  tags,
+  summary: "After a PII_KEY rotation: re-encrypt up to `limit` rows under the current key version (admin; resumable)",
+  security: bearerAuth,
+  middleware: [requireAdmin] as const,
+  request: {
+    body: jsonBody(z.object({ limit: z.number().int().min(1).max(500).default(100) }).strict()),
+  },
+  responses: {
+    200: jsonResponse(
+      z.object({
+        keyVersion: z.number().openapi({ example: 2 }),
+        resealed: z.number().openapi({ example: 100 }),
+        remaining: z.number().openapi({ example: 0 }),
+        done: z.boolean(),
+      }),
+      "Progress",
+    ),
+    ...errors(400, 401, 403, 503),
   },
 });
 
@@ -71,9 +347,55 @@ const redrive = createRoute({
 });
 
 export const opsRoutes = createRouter()
+  .openapi(reseal, async (c) => c.json(await resealPii(c.env, c.req.valid("json").limit), 200))
+  .openapi(status, async (c) => c.json(await opsStatus(c.env), 200))
+  .openapi(standing, async (c) => {
+    const { userId } = c.req.valid("param");
+    await knownUser(c.env, userId);
+    return c.json(await standingOf(c.env, userId), 200);
+  })
+  .openapi(freeze, async (c) => {
+    const { userId } = c.req.valid("param");
+    await knownUser(c.env, userId);
+    await c.env.ACCOUNT.getByName(userId).setFrozen(true, c.req.valid("json").reason);
+    return c.json(await standingOf(c.env, userId), 200);
+  })
+  .openapi(unfreeze, async (c) => {
+    const { userId } = c.req.valid("param");
+    await knownUser(c.env, userId);
+    await c.env.ACCOUNT.getByName(userId).setFrozen(false, c.req.valid("json").reason);
+    return c.json(await standingOf(c.env, userId), 200);
+  })
   .openapi(summary, async (c) => c.json(await ledgerSummary(c.env), 200))
   .openapi(deadLetters, async (c) => c.json({ deadLetters: await listDeadLetters(c.env) }, 200))
   .openapi(redrive, async (c) => {
     const body = c.req.header("content-type")?.includes("application/json") ? c.req.valid("json") : {};
     return c.json({ redriven: await redriveDeadLetters(c.env, body?.ids ?? null) }, 200);
+  })
+  .openapi(audit, async (c) => {
+    const q = c.req.valid("query");
+    const cps = await listCheckpoints(c.env, q.checkpointCursor ? Number(q.checkpointCursor) : null, 20);
+    let account = null;
+    if (q.account) {
+      const inc = await inclusion(c.env, q.account);
+      const page = await c.env.ACCOUNT.getByName(q.account).auditPage(
+        q.cursor ? Number(q.cursor) : 0,
+        q.limit,
+        inc?.leaf.seq ?? null,
+      );
+      const matchesChain = inc ? page.anchorHash === inc.leaf.head : false;
+      const { anchorHash: _a, ...rest } = page;
+      account = {
+        ...rest,
+        verified: page.chain.verified && (!inc || (inc.included && inc.signatureVerified && matchesChain)),
+        inclusion: inc ? { ...inc, matchesChain } : null,
+      };
+    }
+    return c.json({ checkpoints: cps.items, nextCheckpointCursor: cps.nextCursor, account }, 200);
+  })
+  .openapi(checkpoint, async (c) => {
+    const cp = await buildCheckpoint(c.env);
+    if (!cp)
+      throw new ApiError(503, "audit_key_missing", "AUDIT_SIGNING_KEY is not set; checkpoints cannot be signed.");
+    return c.json({ ...cp, createdAt: new Date(cp.createdAt).toISOString(), createdAtMs: cp.createdAt }, 201);
   });

@@ -1,7 +1,9 @@
 // Passkey registration and sign-in (mounted at /v1/auth/passkey). Bodies and
 // options are SimpleWebAuthn's JSON shapes; verify answers like siwe/verify.
+
 import { createRoute, z } from "@hono/zod-openapi";
 import type { AuthenticationResponseJSON, RegistrationResponseJSON } from "@simplewebauthn/server";
+import { recordSignup } from "../abuse";
 import { deliverSession } from "../auth/cookie-session";
 import { issueSession } from "../auth/sessions";
 import { ApiError, unauthorized } from "../http/errors";
@@ -133,6 +135,7 @@ export const passkeyRoutes = createRouter()
     const body = c.req.valid("json") as unknown as RegistrationResponseJSON;
     const outcome = await verifyRegistration(c.env, relyingParty(c.env, c.req.url), body, c.var.userId ?? null);
     if (!outcome.ok) refuse(outcome.reason);
+    if (outcome.created) await recordSignup(c.env, outcome.userId, c.req);
     return c.json(
       deliverSession(c, { ...(await session(c.env, outcome.userId)), credentialId: outcome.credentialId }),
       200,

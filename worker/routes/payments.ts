@@ -1,5 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { isAddress } from "viem";
+import { requireChain } from "../chain/config";
+import { issueIntent } from "../chain/intents";
 import { config } from "../config";
 import { devToolsEnabled } from "../http/dev-only";
 import { ApiError } from "../http/errors";
@@ -7,6 +9,8 @@ import { failToError } from "../http/outcomes";
 import { cursorOf, IdempotencyHeader, idempotencyKey, PageQuery, requestHash } from "../http/request";
 import { Amount, bearerAuth, createRouter, errors, jsonBody, jsonResponse } from "../http/router";
 import { requireUser } from "../middleware/auth";
+import { resolveSendTarget } from "../recipients";
+import { MessageBody } from "./messages";
 
 const tag = ["Payments"];
 const PositiveAmount = Amount.refine((s) => s !== "0", "must be greater than 0");
@@ -58,6 +62,85 @@ const withdraw = createRoute({
       "Withdrawn",
     ),
     ...errors(400, 401, 402, 409),
+  },
+});
+
+const TypedData = z
+  .object({
+    domain: z.object({
+      name: z.literal("PayInboxVault"),
+      version: z.literal("1"),
+      chainId: z.number(),
+      verifyingContract: z.string(),
+    }),
+    types: z.object({ Payment: z.array(z.object({ name: z.string(), type: z.string() })).readonly() }),
+    primaryType: z.literal("Payment"),
+    message: z.object({
+      payer: z.string(),
+      recipient: z.string(),
+      messageId: z.string(),
+      contentHash: z.string(),
+      amount: z.string(),
+      nonce: z.string(),
+      deadline: z.string(),
+    }),
+  })
+  .openapi("PaymentTypedData", { description: "EIP-712 typed data for eth_signTypedData_v4 (uint256 as strings)" });
+
+export const IntentSchema = z
+  .object({
+    messageId: z.string(),
+    quote: z.object({ price: z.string(), fee: z.string(), total: z.string() }),
+    typedData: TypedData,
+    expiresAt: z.string(),
+  })
+  .openapi("PaymentIntent");
+
+const intent = createRoute({
+  method: "post",
+  path: "/intents",
+  tags: tag,
+  summary: "Chain mode: the EIP-712 payment to sign for a message (nothing is reserved)",
+  description:
+    "Quote, recipient wallet, messageId, contentHash (keccak256 of the UTF-8 body), your next vault nonce and a deadline, " +
+    "as typed data. Sign it with the linked wallet and send `{to, body, payment: {message: typedData.message, signature}}` " +
+    "to POST /v1/messages. An intent you never send blocks nothing. The same Idempotency-Key here and on the send names the same message.",
+  security: bearerAuth,
+  middleware: [requireUser] as const,
+  request: {
+    headers: IdempotencyHeader,
+    body: jsonBody(
+      z
+        .object({
+          to: z.string().min(1).max(64).openapi({ description: "handle, @handle or user id" }),
+          body: MessageBody,
+          maxPrice: Amount.optional(),
+        })
+        .strict(),
+    ),
+  },
+  responses: {
+    200: jsonResponse(IntentSchema, "Sign `typedData`"),
+    ...errors(400, 401, 402, 404, 409, 503),
+  },
+});
+
+const vaultInfo = createRoute({
+  method: "get",
+  path: "/vault",
+  tags: tag,
+  summary: "Chain mode: where deposits and withdrawals happen (the vault, its token, the chain)",
+  responses: {
+    200: jsonResponse(
+      z.object({
+        chainId: z.number(),
+        vault: z.string(),
+        token: z.string().nullable(),
+        confirmations: z.number().openapi({ description: "blocks before a deposit or withdrawal counts" }),
+      }),
+      "The vault",
+    ),
+    ...errors(409, 503),
   },
 });
 
@@ -115,7 +198,42 @@ export const paymentRoutes = createRouter()
     if (r.replayed) c.header("Idempotent-Replayed", "true");
     return c.json(r.body as { balance: string; entryId: string }, 200);
   })
+  .openapi(vaultInfo, async (c) => {
+    if (config(c.env).ledgerMode !== "chain") {
+      throw new ApiError(409, "not_chain_mode", "The simulated ledger has no vault.");
+    }
+    const v = requireChain(c.env);
+    return c.json({ chainId: v.chainId, vault: v.vault, token: v.token, confirmations: v.confirmations }, 200);
+  })
+  .openapi(intent, async (c) => {
+    if (config(c.env).ledgerMode !== "chain") {
+      throw new ApiError(409, "not_chain_mode", "Payment intents exist in chain mode only; send directly.");
+    }
+    requireChain(c.env);
+    const { to, body, maxPrice } = c.req.valid("json");
+    const target = await resolveSendTarget(c.env, to, true);
+    if (!target) throw new ApiError(404, "recipient_not_found", "No such recipient.");
+    const answer = await issueIntent(c.env, {
+      senderId: c.var.userId,
+      recipientId: target.id,
+      body,
+      maxPrice: maxPrice ?? null,
+      idempotencyKey: idempotencyKey(c.req.header("idempotency-key")),
+    });
+    return c.json(answer, 200);
+  })
   .openapi(withdraw, async (c) => {
+    const cfg = config(c.env);
+    if (cfg.ledgerMode === "chain") {
+      // Custody is the vault: the user's wallet withdraws; the indexed Withdrawn becomes the ledger entry.
+      const { available } = await c.env.ACCOUNT.getByName(c.var.userId).chainIntent(null);
+      throw new ApiError(409, "use_onchain_withdraw", "Withdraw from the vault with your wallet.", {
+        chainId: cfg.chainId,
+        vault: c.env.VAULT_ADDRESS || null,
+        token: c.env.TOKEN_ADDRESS || null,
+        available,
+      });
+    }
     const { amount, to } = c.req.valid("json");
     const key = idempotencyKey(c.req.header("idempotency-key"));
     const hash = await requestHash(["withdraw", amount, to ?? null]);

@@ -10,6 +10,8 @@ import { api, call, newIdempotencyKey } from "../api/client";
 import { ApiError, errorCode } from "../api/errors";
 import type { Pricing, Quote, SendReceipt } from "../api/types";
 import { useSession } from "../auth/session";
+import { useWallets } from "../auth/wallets";
+import { useVault } from "../chain/vault";
 import { formatUsdc, topUpFor } from "../lib/money";
 import { dateTime } from "../lib/time";
 import { SignInPanel } from "./SignInPanel";
@@ -56,9 +58,19 @@ export function Compose({ target, name, quote, pricing, refetchQuote, draftKey, 
     else sessionStorage.removeItem(draftKey);
   }, [body, draftKey]);
 
+  const vault = useVault();
+  const wallets = useWallets();
   const send = useMutation({
-    mutationFn: ({ maxPrice }: { maxPrice: string }) => {
+    mutationFn: async ({ maxPrice }: { maxPrice: string }) => {
       const params = { header: { "idempotency-key": key.current } };
+      // Chain mode: the wallet signs the payment the server describes (an EIP-712 intent).
+      if (vault.data && target.kind === "send") {
+        const provider = wallets[0]?.provider;
+        if (!provider)
+          throw new ApiError(0, "no_wallet", "Paying on chain needs a browser wallet to sign the payment.");
+        const { payBySigning } = await import("../chain/wallet-chain");
+        return payBySigning(provider, null, { to: target.to, body, maxPrice, idempotencyKey: key.current });
+      }
       if (target.kind === "send") {
         return call(api.POST("/v1/messages", { params, body: { to: target.to, body, maxPrice } }));
       }

@@ -5,6 +5,8 @@ import { lazy, Suspense, useEffect, useMemo, useRef, useState } from "react";
 import { api, call, newIdempotencyKey } from "../api/client";
 import { ledgerQuery, useMe } from "../api/queries";
 import type { LedgerEntry } from "../api/types";
+import { ChainFunds } from "../chain/ChainFunds";
+import { useVault } from "../chain/vault";
 import type { EarningPoint } from "../components/EarningsChart";
 import { LoadMore } from "../components/LoadMore";
 import { TopUp } from "../components/TopUp";
@@ -29,6 +31,7 @@ const EARNING = new Set(["receive", "release"]);
 
 export default function Money() {
   const me = useMe();
+  const vault = useVault();
   const ledger = useInfiniteQuery(ledgerQuery);
   useEffect(() => {
     document.title = "Money · Paid Inbox";
@@ -60,11 +63,15 @@ export default function Money() {
       <div className="grid-2">
         <section className="card" aria-labelledby="topup-h">
           <h2 id="topup-h">Add funds</h2>
-          <TopUp />
+          {vault.data ? <ChainFunds kind="deposit" linked={me.data?.user?.walletAddress ?? null} /> : <TopUp />}
         </section>
         <section className="card" aria-labelledby="withdraw-h">
           <h2 id="withdraw-h">Withdraw</h2>
-          <Withdraw available={me.data?.balance} />
+          {vault.data ? (
+            <ChainFunds kind="withdraw" linked={me.data?.user?.walletAddress ?? null} />
+          ) : (
+            <Withdraw available={me.data?.balance} />
+          )}
         </section>
       </div>
       <section className="card" aria-labelledby="earn-h">

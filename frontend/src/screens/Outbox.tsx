@@ -3,6 +3,7 @@ import { useInfiniteQuery } from "@tanstack/react-query";
 import { useEffect } from "react";
 import { Link } from "wouter";
 import { outboxQuery } from "../api/queries";
+import { TxLink } from "../chain/TxLink";
 import { LoadMore } from "../components/LoadMore";
 import { Empty, ErrorNote, Loading, PageHeader, Usdc } from "../components/ui";
 import { ago } from "../lib/time";
@@ -14,7 +15,17 @@ const OUT_STATUS: Record<string, string> = {
   released: "Replied · paid",
   refunded: "No reply · refunded",
   aborted: "Failed · refunded",
-  accepted: "Settling on chain",
+  accepted: "Signed · settling on chain",
+  paid: "Paid on chain",
+  payment_failed: "Payment failed · not charged",
+};
+
+/** Why the vault refused a payment, in words (the outbox's `failure` is the vault's error name). */
+const FAILURE: Record<string, string> = {
+  InsufficientBalance: "your vault balance no longer covered it (a withdrawal came first)",
+  PaymentExpired: "it was not settled before its signature expired",
+  InvalidNonce: "an earlier payment of yours failed first",
+  InvalidSignature: "the wallet's signature was not accepted",
 };
 
 export default function Outbox() {
@@ -52,6 +63,10 @@ export default function Outbox() {
                   <span className={`chip status-${m.status}`} data-testid="outbox-status">
                     {OUT_STATUS[m.status] ?? m.status}
                   </span>
+                  {m.txHash ? <TxLink hash={m.txHash} /> : null}
+                  {m.status === "payment_failed" && m.failure ? (
+                    <span className="muted">{FAILURE[m.failure] ?? m.failure}</span>
+                  ) : null}
                 </span>
               </div>
             </li>

@@ -1,0 +1,174 @@
+// Chain-mode test helpers: the Worker with LEDGER_MODE=chain pointed at a test
+// anvil (test/fakes/chain.mjs), called through its real fetch and scheduled
+// handlers, and viem clients for what wallets and the relayer do on chain.
+import { createExecutionContext, createScheduledController, env, waitOnExecutionContext } from "cloudflare:test";
+import {
+  type Account,
+  type Address,
+  createPublicClient,
+  createWalletClient,
+  type Hex,
+  http,
+  parseEventLogs,
+  type TransactionReceipt,
+} from "viem";
+import { privateKeyToAccount } from "viem/accounts";
+import { foundry } from "viem/chains";
+import { mockUsdcAbi, vaultAbi } from "../worker/chain/abis";
+import { forViem, type TypedPayment } from "../worker/domain/payment-intent";
+import worker from "../worker/index";
+import { ORIGIN } from "./helpers";
+import type { ChainInfo } from "./provided";
+
+/** anvil's account #2: plays the relayer (the settle queue's consumer lives on branch `relayer`). */
+const RELAYER_KEY = "0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a";
+export const CONFIRMATIONS = 2;
+
+export function chainEnv(info: ChainInfo, extra: Record<string, string> = {}): Env {
+  return {
+    ...env,
+    LEDGER_MODE: "chain",
+    CHAIN_RPC_URL: info.rpcUrl,
+    VAULT_ADDRESS: info.vault,
+    TOKEN_ADDRESS: info.token,
+    CHAIN_ID: String(info.chainId),
+    CONFIRMATIONS: String(CONFIRMATIONS),
+    CHAIN_START_BLOCK: String(info.deployBlock),
+    INDEXER_RUN_MS: "0",
+    INDEXER_POLL_MS: "0",
+    ...extra,
+  } as Env;
+}
+
+export async function call<T = any>(
+  e: Env,
+  method: string,
+  path: string,
+  opts: { body?: unknown; token?: string; headers?: Record<string, string> } = {},
+): Promise<{ status: number; body: T }> {
+  const headers: Record<string, string> = { ...opts.headers };
+  if (opts.token) headers.authorization = `Bearer ${opts.token}`;
+  if (opts.body !== undefined) headers["content-type"] = "application/json";
+  const ctx = createExecutionContext();
+  const res = await worker.fetch(
+    new Request(`${ORIGIN}${path}`, {
+      method,
+      headers,
+      body: opts.body === undefined ? undefined : JSON.stringify(opts.body),
+    }),
+    e,
+    ctx,
+  );
+  await waitOnExecutionContext(ctx);
+  const text = await res.text();
+  return { status: res.status, body: (text ? JSON.parse(text) : null) as T };
+}
+
+/** The real cron handler (housekeeping + the indexer, which catches up and returns with INDEXER_RUN_MS=0). */
+export async function runCron(e: Env): Promise<void> {
+  const ctx = createExecutionContext();
+  await worker.scheduled(createScheduledController({ cron: "* * * * *" }), e, ctx);
+  await waitOnExecutionContext(ctx);
+}
+
+export function chainTools(info: ChainInfo) {
+  const chain = { ...foundry, rpcUrls: { default: { http: [info.rpcUrl] } } };
+  const pub = createPublicClient({ chain, cacheTime: 0, transport: http(info.rpcUrl) });
+  const rpc = (method: string, params: unknown[] = []) => pub.request({ method, params } as never) as Promise<any>;
+  const relayer = privateKeyToAccount(RELAYER_KEY);
+
+  async function send(account: Account, address: Address, abi: any, functionName: string, args: unknown[]) {
+    const w = createWalletClient({ account, chain, transport: http(info.rpcUrl) });
+    const hash = await w.writeContract({ address, abi, functionName, args } as never);
+    const receipt = await pub.waitForTransactionReceipt({ hash });
+    if (receipt.status !== "success") throw new Error(`${functionName} reverted`);
+    return receipt;
+  }
+
+  const tools = {
+    pub,
+    rpc,
+    /** Mines n empty blocks. */
+    mine: (n: number) => rpc("anvil_mine", [`0x${n.toString(16)}`]),
+    snapshot: () => rpc("evm_snapshot") as Promise<Hex>,
+    revert: (id: Hex) => rpc("evm_revert", [id]),
+    vaultBalance: (a: Address) =>
+      pub.readContract({ address: info.vault, abi: vaultAbi, functionName: "balanceOf", args: [a] }),
+    /** Gas money and test USDC for a fresh wallet. */
+    async fund(a: Address, usdc: bigint) {
+      await rpc("anvil_setBalance", [a, "0x56BC75E2D63100000"]);
+      await send(relayer, info.token, mockUsdcAbi, "mint", [a, usdc]);
+    },
+    /** approve + deposit from the wallet itself (or depositFor another address). */
+    async deposit(from: Account, amount: bigint, forAddress?: Address): Promise<TransactionReceipt> {
+      await send(from, info.token, mockUsdcAbi, "approve", [info.vault, amount]);
+      return forAddress
+        ? send(from, info.vault, vaultAbi, "depositFor", [forAddress, amount])
+        : send(from, info.vault, vaultAbi, "deposit", [amount]);
+    },
+    withdraw: (from: Account, amount: bigint) => send(from, info.vault, vaultAbi, "withdraw", [amount]),
+    /** What the relayer does with SettleJobs: one settleBatch transaction. */
+    async settle(jobs: SettleJobLike[]): Promise<TransactionReceipt> {
+      const payments = jobs.map((j) => ({
+        payment: {
+          ...j.payment,
+          amount: BigInt(j.payment.amount),
+          nonce: BigInt(j.payment.nonce),
+          deadline: BigInt(j.payment.deadline),
+        },
+        channel: j.channel,
+        signature: j.signature,
+      }));
+      return send(relayer, info.vault, vaultAbi, "settleBatch", [payments]);
+    },
+    paidEvents: (r: TransactionReceipt) => parseEventLogs({ abi: vaultAbi, logs: r.logs, eventName: "MessagePaid" }),
+    skippedEvents: (r: TransactionReceipt) =>
+      parseEventLogs({ abi: vaultAbi, logs: r.logs, eventName: "PaymentSkipped" }),
+  };
+  return tools;
+}
+
+export interface SettleJobLike {
+  payment: {
+    payer: Address;
+    recipient: Address;
+    messageId: Hex;
+    contentHash: Hex;
+    amount: string;
+    nonce: string;
+    deadline: string;
+  };
+  signature: Hex;
+  channel: number;
+}
+
+/** Accepted payments of `userId` waiting for the relayer, oldest nonce first. */
+export async function openJobs(userId: string): Promise<SettleJobLike[]> {
+  return (await env.ACCOUNT.getByName(userId).openSettleJobs()) as SettleJobLike[];
+}
+
+/** Asks for an intent, signs it with `signer` (the wallet, or a smart account's owner), sends. */
+export async function paySend(
+  e: Env,
+  token: string,
+  to: string,
+  body: string,
+  signer: { signTypedData: (t: any) => Promise<Hex> },
+  headers: Record<string, string> = {},
+) {
+  const intent = await call(e, "POST", "/v1/payments/intents", { token, body: { to, body }, headers });
+  if (intent.status !== 200) return intent;
+  const t = intent.body.typedData as TypedPayment;
+  const signature = await signer.signTypedData(forViem(t));
+  return call(e, "POST", "/v1/messages", {
+    token,
+    headers,
+    body: { to, body, payment: { message: t.message, signature } },
+  });
+}
+
+/** GET /v1/me balance + held, and the Account's chain pending. */
+export async function money(e: Env, token: string) {
+  const me = await call(e, "GET", "/v1/me", { token });
+  return { balance: BigInt(me.body.balance), held: BigInt(me.body.held) };
+}

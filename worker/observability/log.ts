@@ -1,0 +1,63 @@
+// Structured JSON logs and Analytics Engine metrics. One JSON object per line,
+// so Workers Logs indexes every field. What may appear: request id, method,
+// route PATTERN (never the raw path: `/v1/recipients/:selector` may carry a
+// handle, queries may carry anything), status, latency, a hashed user id, error
+// codes. What never appears: bodies, tokens, headers, emails, phone numbers —
+// test/log-capture.ts checks every line the worker suite writes.
+import { sha256 } from "@noble/hashes/sha2";
+import { bytesToHex, utf8ToBytes } from "@noble/hashes/utils";
+
+export type LogLevel = "info" | "warn" | "error";
+
+/** Writes one structured log line. Keep fields to ids, codes and numbers. */
+export function log(level: LogLevel, msg: string, fields: Record<string, string | number | boolean | null> = {}) {
+  const line = JSON.stringify({ level, msg, ...fields });
+  if (level === "error") console.error(line);
+  else if (level === "warn") console.warn(line);
+  else console.log(line);
+}
+
+/**
+ * A user id, hashed for logs and metrics: stable (so one user's requests group
+ * together) but not the id itself, so a log line cannot be joined to D1 rows
+ * without the table of ids.
+ */
+export function hashUserId(userId: string): string {
+  return bytesToHex(sha256(utf8ToBytes(`paid-inbox/log:${userId}`))).slice(0, 16);
+}
+
+/** Metric kinds written to the Analytics Engine dataset (blob1). */
+export type MetricKind = "request" | "send" | "refund" | "queue_retry" | "queue_dead_letter" | "abuse_refused";
+
+export interface Metric {
+  kind: MetricKind;
+  /** route pattern, queue name or reason code (blob2). */
+  label?: string;
+  /** HTTP status or 0 (double1). */
+  status?: number;
+  /** latency in ms (double2). */
+  latencyMs?: number;
+  /** money in USDC base units as a double (double3: fine for sums on dashboards; the ledger is exact). */
+  amount?: bigint;
+  /** platform revenue (fee) in base units (double4). */
+  fee?: bigint;
+  /** how many (double5), e.g. messages retried. */
+  count?: number;
+}
+
+/**
+ * One Analytics Engine data point. Writes are fire-and-forget and never throw
+ * into the request (the binding is absent in some test setups and drops writes
+ * under wrangler dev unless the dataset is marked remote).
+ */
+export function metric(env: { METRICS?: AnalyticsEngineDataset }, m: Metric): void {
+  try {
+    env.METRICS?.writeDataPoint({
+      indexes: [m.kind],
+      blobs: [m.kind, m.label ?? ""],
+      doubles: [m.status ?? 0, m.latencyMs ?? 0, Number(m.amount ?? 0n), Number(m.fee ?? 0n), m.count ?? 1],
+    });
+  } catch (err) {
+    log("warn", "metric write failed", { error: (err as Error).name });
+  }
+}
