@@ -34,8 +34,16 @@ export default defineConfig(async () => {
           bindings: {
             ...TEST_SECRETS,
             TEST_MIGRATIONS: migrations,
-            // OAuth, SMS and email providers: real HTTP to a local fake (test/fakes/).
+            // OAuth, SMS, email and notification providers: real HTTP to a local fake (test/fakes/).
             ...fakeProviderBindings(inject("fakeProviderUrl")),
+            // Delivery retries within seconds, so the retry and dead-letter paths run in a test.
+            NOTIFY_BACKOFF_BASE_SECONDS: "1",
+            NOTIFY_BACKOFF_MAX_SECONDS: "2",
+          },
+          // Fewer retries than production (wrangler.toml: 8) before the dead-letter queue, read promptly.
+          queueConsumers: {
+            deliveries: { maxBatchSize: 20, maxBatchTimeout: 1, maxRetries: 2, deadLetterQueue: "deliveries-dlq" },
+            "deliveries-dlq": { maxBatchSize: 10, maxBatchTimeout: 1 },
           },
         },
       })),

@@ -270,6 +270,8 @@ export class Account extends DurableObject<Env> {
   private pricingVersion = 0;
   /** Test-only fault injection; empty in production. */
   readonly faults = new Set<Fault>();
+  /** Lowest minPrice over the user's connected notification channels; null: none connected. */
+  private notifyMin: bigint | null = null;
   /** Test-only: rate limits to use instead of the configured ones (e.g. production values). */
   rateLimitOverride: { send: BucketLimit; receive: BucketLimit } | null = null;
 
@@ -284,10 +286,13 @@ export class Account extends DurableObject<Env> {
         await this.env.INDEX.send(batch, { contentType: "json" });
       },
       wakeAt: (at) => this.ensureAlarm(at),
+      notifyMinPrice: () => this.notifyMin,
     });
     ctx.blockConcurrencyWhile(async () => {
       migrate(this.sql);
       this.s = this.load();
+      const notify = ctx.storage.kv.get<string>("notify_min_price");
+      this.notifyMin = notify === undefined ? null : BigInt(notify);
       this.alarmAt = await ctx.storage.getAlarm();
     });
   }
@@ -349,6 +354,16 @@ export class Account extends DurableObject<Env> {
     // Never treat a message we know we received as unknown (a retry would be delivered twice).
     if (!row) throw new Error(`archived message ${seq} is missing from the archive`);
     return row;
+  }
+
+  /** Bodies of received messages, read by the notification consumer for channels with includeBody. */
+  async messageBodies(messageIds: string[]): Promise<Record<string, string>> {
+    const out: Record<string, string> = {};
+    for (const id of messageIds.slice(0, 100)) {
+      const row = this.sql.exec("SELECT body FROM inbox WHERE message_id = ?", id).toArray()[0];
+      if (row) out[id] = row.body as string;
+    }
+    return out;
   }
 
   async markRead(messageId: string): Promise<boolean> {
@@ -507,6 +522,17 @@ export class Account extends DurableObject<Env> {
   /** Records a moderation or admin event (no money moves) in this Account's chain. */
   async auditNote(kind: ModerationKind, ref: string): Promise<number> {
     return this.commit((tx) => tx.entry(kind, 0n, {}, ref));
+  }
+
+  /**
+   * Notification rails (worker/notify/channels.ts keeps this in step with D1):
+   * messages received at or above this price ride the next flush batch as
+   * notify records; null turns notices off.
+   */
+  async setNotify(minPrice: string | null): Promise<void> {
+    if (minPrice === null) this.ctx.storage.kv.delete("notify_min_price");
+    else this.ctx.storage.kv.put("notify_min_price", minPrice);
+    this.notifyMin = minPrice === null ? null : BigInt(minPrice);
   }
 
   // ── money in and out (simulated ledger) ─────────────────────────────────────

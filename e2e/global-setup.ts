@@ -55,7 +55,8 @@ export async function setup(project: TestProject) {
   // Google and GitHub sign-in against a local fake provider (real HTTP, real redirects).
   providers = await startFakeProviders(FAKE);
   const oauthVars = Object.entries(fakeProviderBindings(providers.url))
-    .filter(([k]) => k.startsWith("GOOGLE_") || k.startsWith("GITHUB_"))
+    // …and the Telegram rail (its deep link and QR code in Settings → Notifications).
+    .filter(([k]) => k.startsWith("GOOGLE_") || k.startsWith("GITHUB_") || k.startsWith("TELEGRAM_"))
     .flatMap(([k, v]) => ["--var", `${k}:${v}`]);
   app = spawn(
     wrangler,

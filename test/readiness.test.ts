@@ -2,8 +2,9 @@
 // a production configuration (apiWith replaces [vars] and secrets).
 import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
+import { CONSENT_VERSION } from "../worker/notify/consent";
 import { BUCKET_MS } from "../worker/observability/counters";
-import { chainContractsCheck, indexerLagCheck, migrationsCheck } from "../worker/ops/readiness";
+import { chainContractsCheck, consentCheck, indexerLagCheck, migrationsCheck } from "../worker/ops/readiness";
 import { api } from "./helpers";
 import { apiWith } from "./identity-helpers";
 
@@ -36,7 +37,6 @@ const PRODUCTION: Record<string, string> = {
   PII_KEY: "Rk7yP2qW9mX4tL8vN3cB6hJ1fG5dS0aZq3e8R1w2t4Y=",
   OTP_HMAC_KEY: "Wn5tK8pR2mX9vL3qC7bY1hJ4fG6dS0aZ",
   AUDIT_SIGNING_KEY: "Pq9sL3vX7mR1tK5wN2pC8bY4jF0gD6sAzQe2Wn5tK8o=",
-  CONSENT_VERSION: "2026-11-01",
   // A staging deployment on the simulated ledger (chain mode is checked from its facts below).
   ALLOW_SIMULATED_LEDGER: "true",
 };
@@ -109,7 +109,6 @@ describe("launch readiness", () => {
       /without ALLOW_SIMULATED_LEDGER/,
     ],
     ["chain mode without a vault", { LEDGER_MODE: "chain", VAULT_ADDRESS: "" }, "chain_contracts", /not set/],
-    ["no consent version", { CONSENT_VERSION: "" }, "consent_version", /no consent/],
     ["the audit chain off", { AUDIT_CHAIN: "off" }, "audit_log", /AUDIT_CHAIN=off/],
   ];
   for (const [what, overrides, name, reason] of failures) {
@@ -149,6 +148,14 @@ describe("launch readiness", () => {
     const made = await api("POST", "/v1/ops/audit/checkpoints", { token: env.ADMIN_TOKEN });
     expect(made.status).toBe(201);
     expect(check(await readiness({}), "audit_log")).toMatchObject({ status: "pass" });
+  });
+
+  it("consent version: the notification rails' dated consent text version, nothing else", async () => {
+    const body = await readiness({});
+    expect(check(body, "consent_version")).toMatchObject({ status: "pass" });
+    expect(check(body, "consent_version")?.reason).toContain(CONSENT_VERSION);
+    expect(consentCheck("")).toMatchObject({ status: "fail" });
+    expect(consentCheck("draft")).toMatchObject({ status: "fail" });
   });
 
   it("migrations, indexer lag and chain contracts from their facts", () => {

@@ -11,6 +11,7 @@ import { securityHeaders } from "./http/security-headers";
 import { observe } from "./middleware/observe";
 import { log } from "./observability/log";
 import { authRoutes } from "./routes/auth";
+import { channelRoutes } from "./routes/channels";
 import { codeSignInRoutes } from "./routes/code-sign-in";
 import { complianceRoutes } from "./routes/compliance";
 import { devRoutes } from "./routes/dev";
@@ -25,6 +26,7 @@ import { recipientRoutes } from "./routes/recipients";
 import { signInMethodRoutes } from "./routes/sign-in-methods";
 import { verifyRoutes } from "./routes/verify";
 import { walletRoutes } from "./routes/wallet";
+import { webhookRoutes } from "./routes/webhooks";
 
 import { VERSION } from "./version";
 import { serveWeb } from "./web";
@@ -79,7 +81,9 @@ const routes = app
   .route("/v1", messageRoutes)
   .route("/v1/payments", paymentRoutes)
   .route("/v1/ops", opsRoutes)
-  .route("/v1/compliance", complianceRoutes);
+  .route("/v1/compliance", complianceRoutes)
+  .route("/v1/channels", channelRoutes)
+  .route("/webhooks", webhookRoutes);
 
 app.doc31("/openapi.json", {
   openapi: "3.1.0",

@@ -3,7 +3,9 @@
 import app from "./app";
 import { runIndexer } from "./chain/indexer";
 import type { SettleJob } from "./chain/settle-job";
+import type { DeliveryJob } from "./domain/delivery-job";
 import { purgeExpired } from "./maintenance";
+import { consumeDeadLetters, consumeDeliveries } from "./notify/consumer";
 import { flushCounters, purgeOldCounters } from "./observability/counters";
 import { log } from "./observability/log";
 import { buildCheckpoint, checkpointDue } from "./ops/audit";
@@ -22,7 +24,8 @@ export default {
     ctx.waitUntil(recordQueueBatch(env, batch.queue, batch.messages));
     if (batch.queue === "index") return consumeIndexBatch(batch as MessageBatch<IndexMessage>, env);
     if (batch.queue === "settle") return consumeSettleBatch(batch as MessageBatch<SettleJob>, env);
-    // deliveries (notification rails) and the dead-letter queues are consumed once those rails exist.
+    if (batch.queue === "deliveries") return consumeDeliveries(batch as MessageBatch<DeliveryJob>, env);
+    if (batch.queue === "deliveries-dlq") return consumeDeadLetters(batch as MessageBatch<DeliveryJob>, env);
     batch.ackAll();
   },
   // Every minute: housekeeping, counters, the audit checkpoint when due, and in

@@ -1,5 +1,7 @@
 // Cron housekeeping: rows that can no longer matter are deleted, so tables that
 // every sign-in and verification writes to do not grow without bound.
+import { notifyConfig } from "./notify/config";
+
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
 
@@ -12,5 +14,10 @@ export async function purgeExpired(env: Env, now = Date.now()): Promise<void> {
     // Verification attempts, kept a day past expiry for support questions.
     env.DB.prepare("DELETE FROM verifications WHERE expires_at < ?").bind(now - DAY),
     env.DB.prepare("DELETE FROM dev_outbox WHERE created_at < ?").bind(now - DAY),
+    // Notification logs are kept NOTIFY_RETENTION_DAYS (default 7, well past the
+    // longest retry schedule), so they stay bounded however many messages flow.
+    ...["delivery_attempts", "deliveries", "dead_letters"].map((t) =>
+      env.DB.prepare(`DELETE FROM ${t} WHERE created_at < ?`).bind(now - notifyConfig(env).retentionDays * DAY),
+    ),
   ]);
 }

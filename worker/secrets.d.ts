@@ -19,5 +19,21 @@ declare namespace Cloudflare {
     SENDGRID_API_KEY?: string;
     /** Chain mode: the relayer account's key (0x + 64 hex); it signs settleBatch transactions and pays their gas. */
     RELAYER_PRIVATE_KEY?: string;
+    /** Telegram bot token (notification rail). */
+    TELEGRAM_BOT_TOKEN?: string;
+    /** Secret Telegram sends in X-Telegram-Bot-Api-Secret-Token (setWebhook secret_token). */
+    TELEGRAM_WEBHOOK_SECRET?: string;
+    /** WhatsApp Cloud API access token. */
+    WHATSAPP_TOKEN?: string;
+    /** Meta app secret: X-Hub-Signature-256 of WhatsApp webhooks. */
+    WHATSAPP_APP_SECRET?: string;
+    /** Verify token for WhatsApp's webhook subscription challenge. */
+    WHATSAPP_VERIFY_TOKEN?: string;
+    /** X OAuth 2.0 client secret (account linking). */
+    X_CLIENT_SECRET?: string;
+    /** OAuth 2.0 user token (dm.write) of the app's X account that sends the DMs. */
+    X_BOT_TOKEN?: string;
+    /** X app consumer secret: CRC responses and webhook signatures. */
+    X_CONSUMER_SECRET?: string;
   }
 }

@@ -11,6 +11,7 @@
 // `FlushBatch`, fill it in `freezeBatch` from this Account's own tables (inside
 // the same synchronous step), and read it in the consumer. Nothing here may
 // await: freezing must be atomic with the cursor move.
+import { type NotifyItem, notifyItems } from "../../worker/domain/delivery-job";
 import type { LedgerKind } from "../account";
 
 /** Ledger rows, new messages and status changes per batch (each section at most this many). */
@@ -72,6 +73,12 @@ export interface FlushBatch {
   ledger: LedgerRecord[];
   messages: MessageRecord[];
   totals: TotalsRecord;
+  /**
+   * New messages the recipient wants a notice for (notification rails): the
+   * index consumer hands them to the `deliveries` queue as one notify job per
+   * batch — a digest of everything in this flush window. Absent when none.
+   */
+  notify?: NotifyItem[];
 }
 
 /** R2 key of a batch: by account, then sequence and time, so a prefix lists one Account's history in order. */
@@ -87,6 +94,8 @@ export interface FlushDeps {
   /** The Account's current totals (frozen into the batch). */
   totals(): TotalsRecord;
   send(batch: FlushBatch): Promise<void>;
+  /** Lowest minPrice over the user's connected notification channels; null: no notices. */
+  notifyMinPrice(): bigint | null;
   /** Make sure the Account's alarm fires by `at` (the backstop and retries). */
   wakeAt(at: number): void;
 }
@@ -135,7 +144,9 @@ export class OutboxFlush {
     const { sql } = this.deps;
     for (;;) {
       // A batch frozen earlier but never handed over goes first, unchanged.
-      const batch = oldestUnsent(sql) ?? freezeBatch(sql, this.deps.accountId(), this.deps.totals(), Date.now());
+      const batch =
+        oldestUnsent(sql) ??
+        freezeBatch(sql, this.deps.accountId(), this.deps.totals(), Date.now(), this.deps.notifyMinPrice());
       if (!batch) return;
       // Other requests run during this await; they only add rows past the cursors.
       try {
@@ -155,7 +166,13 @@ export class OutboxFlush {
  * Call with no await around it (it must be atomic with the commit it follows).
  * Returns null when there is nothing new.
  */
-export function freezeBatch(sql: SqlStorage, accountId: string, totals: TotalsRecord, now: number): FlushBatch | null {
+export function freezeBatch(
+  sql: SqlStorage,
+  accountId: string,
+  totals: TotalsRecord,
+  now: number,
+  notifyMin: bigint | null = null,
+): FlushBatch | null {
   // Ledger entries and new messages are read straight from their tables (no
   // per-send copies); the cursors say how far earlier batches have them.
   // `events` holds only later changes (a message's status after an escrow settles).
@@ -169,7 +186,7 @@ export function freezeBatch(sql: SqlStorage, accountId: string, totals: TotalsRe
     .toArray();
   const received = sql
     .exec(
-      "SELECT seq, message_id, sender_id, price, fee, status, created_at FROM inbox WHERE seq > ? ORDER BY seq LIMIT ?",
+      "SELECT seq, message_id, sender_id, sender_handle, price, fee, status, created_at FROM inbox WHERE seq > ? ORDER BY seq LIMIT ?",
       cursor.m,
       RECORDS_PER_BATCH,
     )
@@ -202,6 +219,18 @@ export function freezeBatch(sql: SqlStorage, accountId: string, totals: TotalsRe
     ],
     totals,
   };
+  const notify = notifyItems(
+    received.map((m) => ({
+      messageId: m.message_id as string,
+      senderId: m.sender_id as string,
+      senderHandle: m.sender_handle as string | null,
+      price: m.price as string,
+      status: m.status as string,
+      createdAt: m.created_at as number,
+    })),
+    notifyMin,
+  );
+  if (notify.length) batch.notify = notify;
   sql.exec("INSERT INTO flush_batches (seq, body) VALUES (?, ?)", batch.seq, JSON.stringify(batch));
   if (changes.length) sql.exec("DELETE FROM events WHERE id <= ?", changes[changes.length - 1].id);
   sql.exec(

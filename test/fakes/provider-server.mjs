@@ -8,8 +8,10 @@
 // code used twice (Google: 400 invalid_grant; GitHub: 200 {error}, as GitHub does).
 // Messages sent to Twilio/SendGrid are readable at GET /_fake/messages?to=.
 // POST /_fake/fail-next makes the next SMS/email request answer 500.
+// Notification rails (Telegram, WhatsApp, X, webhook receivers): see rails-fakes.mjs.
 import { createHash, randomBytes } from "node:crypto";
 import { createServer } from "node:http";
+import { railsFakes } from "./rails-fakes.mjs";
 
 const b64url = (buf) => Buffer.from(buf).toString("base64url");
 
@@ -19,6 +21,7 @@ export async function startFakeProviders(creds) {
   const tokens = new Map(); // access token -> {provider, sub}
   const messages = []; // {channel, to, text, at}
   let failNext = false;
+  const rails = railsFakes(creds);
 
   async function readBody(req) {
     const chunks = [];
@@ -121,6 +124,8 @@ export async function startFakeProviders(creds) {
         messages.push({ channel: "email", to, text, at: Date.now() });
         return send(res, 202, undefined);
       }
+
+      if (await rails(req, res, url, readBody)) return;
 
       if (req.method === "GET" && path === "/_fake/messages") {
         const to = url.searchParams.get("to");

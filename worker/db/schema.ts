@@ -41,7 +41,7 @@ export const authChallenges = sqliteTable(
   {
     id: text("id").primaryKey(),
     kind: text("kind", {
-      enum: ["siwe", "passkey_register", "passkey_login", "oauth", "oauth_exchange", "otp_login"],
+      enum: ["siwe", "passkey_register", "passkey_login", "oauth", "oauth_exchange", "otp_login", "x_link"],
     }).notNull(),
     /** What the challenge is bound to: the address for SIWE, the user for passkey registration. */
     subject: text("subject"),
@@ -247,6 +247,111 @@ export const devOutbox = sqliteTable(
   (t) => [index("dev_outbox_to").on(t.to)],
 );
 
+// ── Notification rails (worker/notify/). Bounded per user (one row per channel)
+// or by retention (attempts, delivery keys and dead letters are purged by the
+// cron after NOTIFY_RETENTION_DAYS): nothing here grows with messages for good.
+
+/**
+ * A user's notification channels: telegram, whatsapp, x, webhook, email. The
+ * credentials (chat id, phone, X user id, webhook URL + signing secret) are one
+ * AES-GCM sealed JSON (PII key, associated data `channel:<userId>:<channel>`).
+ */
+export const channels = sqliteTable(
+  "channels",
+  {
+    userId: text("user_id")
+      .notNull()
+      .references(() => users.id),
+    channel: text("channel", { enum: ["telegram", "whatsapp", "x", "webhook", "email"] }).notNull(),
+    status: text("status", { enum: ["pending", "connected", "revoked"] }).notNull(),
+    consentVersion: text("consent_version").notNull(),
+    consentAt: integer("consent_at").notNull(),
+    connectedAt: integer("connected_at"),
+    includeBody: integer("include_body", { mode: "boolean" }).notNull().default(false),
+    /** Notify only for messages priced at or above this (base units). */
+    minPrice: text("min_price").notNull().default("0"),
+    ciphertext: text("ciphertext"),
+    iv: text("iv"),
+    keyVersion: integer("key_version"),
+    /** Blind index of the provider-side identity (Telegram chat, X user) for webhook lookups. */
+    subjectIndex: text("subject_index"),
+    /** SHA-256 of the one-time Telegram deep-link token while pending. */
+    connectTokenHash: text("connect_token_hash"),
+    connectExpiresAt: integer("connect_expires_at"),
+    lastDeliveredAt: integer("last_delivered_at"),
+    lastError: text("last_error"),
+    lastErrorAt: integer("last_error_at"),
+    updatedAt: integer("updated_at").notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.userId, t.channel] }),
+    index("channels_subject").on(t.channel, t.subjectIndex),
+    uniqueIndex("channels_connect_token").on(t.connectTokenHash),
+  ],
+);
+
+/**
+ * One row per notification per channel: the idempotency claim. `key` is the
+ * messageId (or a digest of several, or a test id). Purged after retention.
+ */
+export const deliveries = sqliteTable(
+  "deliveries",
+  {
+    key: text("key").notNull(),
+    channel: text("channel").notNull(),
+    userId: text("user_id").notNull(),
+    state: text("state", { enum: ["sending", "delivered", "retry", "failed", "dead"] }).notNull(),
+    attempts: integer("attempts").notNull().default(0),
+    claimedAt: integer("claimed_at").notNull(),
+    createdAt: integer("created_at").notNull(),
+    updatedAt: integer("updated_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.key, t.channel] }), index("deliveries_created").on(t.createdAt)],
+);
+
+/** Every delivery attempt: outcome, provider status code, latency. No secrets, no message bodies. */
+export const deliveryAttempts = sqliteTable(
+  "delivery_attempts",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    key: text("key").notNull(),
+    channel: text("channel").notNull(),
+    userId: text("user_id").notNull(),
+    attempt: integer("attempt").notNull(),
+    /** delivered | retry | failed (permanent) | revoked */
+    outcome: text("outcome").notNull(),
+    /** HTTP status, or 0 when the provider could not be reached. */
+    providerCode: integer("provider_code").notNull(),
+    /** The provider's id for what it accepted (WhatsApp message id), for its status callbacks. */
+    providerMessageId: text("provider_message_id"),
+    /** delivered | read | failed, from provider status callbacks. */
+    providerStatus: text("provider_status"),
+    latencyMs: integer("latency_ms").notNull(),
+    createdAt: integer("created_at").notNull(),
+  },
+  (t) => [
+    index("delivery_attempts_created").on(t.createdAt),
+    index("delivery_attempts_key").on(t.key, t.channel),
+    index("delivery_attempts_provider_id").on(t.providerMessageId),
+  ],
+);
+
+/** Jobs that used up their retries (recorded by the dead-letter queue consumer); redriven by ops. */
+export const deadLetters = sqliteTable(
+  "dead_letters",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    key: text("key").notNull(),
+    channel: text("channel").notNull(),
+    userId: text("user_id").notNull(),
+    /** The queue job as JSON (never a message body: bodies are read from the Account at delivery). */
+    job: text("job").notNull(),
+    lastError: text("last_error"),
+    createdAt: integer("created_at").notNull(),
+    redrivenAt: integer("redriven_at"),
+  },
+  (t) => [uniqueIndex("dead_letters_key").on(t.key, t.channel), index("dead_letters_created").on(t.createdAt)],
+);
 // ── Chain mode (LEDGER_MODE=chain). Bounded: one checkpoint per vault, one row per
 // unlinked address that holds vault funds — nothing per event.
 

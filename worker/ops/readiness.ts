@@ -7,9 +7,10 @@
 import journal from "../../migrations/meta/_journal.json";
 import { config } from "../config";
 import { identityConfig } from "../identity/config";
+import { CONSENT_VERSION } from "../notify/consent";
 import { BUCKET_MS } from "../observability/counters";
 import { checkpointIntervalMinutes } from "./audit";
-import { chainStatus, consentVersion } from "./hooks";
+import { chainStatus } from "./hooks";
 
 export type Verdict = "pass" | "warn" | "fail";
 export interface Check {
@@ -143,11 +144,11 @@ export function auditCheck(env: Env, newestCheckpointAt: number | null, now: num
   return pass("audit_log", "hash chain on; checkpoints signed");
 }
 
-export function consentCheck(env: Env): Check {
-  const v = consentVersion(env);
-  return v
+/** The version of the consent text users agree to when connecting a rail (worker/notify/consent.ts). */
+export function consentCheck(v: string = CONSENT_VERSION): Check {
+  return /^\d{4}-\d{2}-\d{2}$/.test(v)
     ? pass("consent_version", `consent text version ${v}`)
-    : fail("consent_version", "no consent text version set");
+    : fail("consent_version", "no consent text version set (a dated version, YYYY-MM-DD)");
 }
 
 export interface Facts {
@@ -259,7 +260,7 @@ export async function launchReadiness(env: Env, now = Date.now()) {
     guarded("dead_letters", () => dlqCheck(env, facts.deadLettersDay)),
     guarded("indexer_lag", () => indexerLagCheck(env, facts.chain)),
     guarded("migrations", () => migrationsCheck(facts.appliedMigrations)),
-    guarded("consent_version", () => consentCheck(env)),
+    guarded("consent_version", () => consentCheck()),
     guarded("audit_log", () => auditCheck(env, facts.newestCheckpointAt, now)),
   ];
   const count = (s: Verdict) => checks.filter((c) => c.status === s).length;

@@ -7,6 +7,7 @@
 //      if newer), the only D1 write: nothing in D1 grows with messages.
 // Batches may arrive late, twice or out of order; both steps are idempotent.
 import { archiveKey, type FlushBatch, type TotalsRecord } from "../../durable-objects/account/outbox-flush";
+import type { DeliveryJob } from "../domain/delivery-job";
 import { log, metric } from "../observability/log";
 
 export type IndexMessage = FlushBatch;
@@ -83,6 +84,18 @@ export async function consumeIndexBatch(batch: MessageBatch<IndexMessage>, env: 
   }
   try {
     if (newest.size) await env.DB.batch([...newest].map(([id, t]) => totalsStatement(env.DB, id, t)));
+    // Notification rails: each batch's notify records become one notify job (a
+    // digest per flush window). A redelivered batch sends the same job again;
+    // the deliveries consumer's (key, channel) claim makes that a no-op.
+    const notify = archived.filter((m) => m.body.notify?.length);
+    if (notify.length) {
+      await env.DELIVERIES.sendBatch(
+        notify.map((m) => ({
+          body: { kind: "notify", recipientId: m.body.accountId, items: m.body.notify ?? [] } satisfies DeliveryJob,
+          contentType: "json" as const,
+        })),
+      );
+    }
     for (const m of archived) m.ack();
     refundMetrics(env, archived);
   } catch (err) {

@@ -6,6 +6,7 @@ import { ApiError, notFound } from "../http/errors";
 import { Amount, bearerAuth, createRouter, errors, jsonBody, jsonResponse } from "../http/router";
 import { countPhoneLookup, limitLookups } from "../identity/rate-limit";
 import { requireUser } from "../middleware/auth";
+import { listChannels, toChannelJson } from "../notify/channels";
 import { evictProfile, publishPricing } from "../profile-cache";
 import { findRecipient, findRecipientByPhone } from "../recipients";
 import { findUser, toUserJson, updateProfile } from "../users";
@@ -219,9 +220,10 @@ async function senderId(env: Env, selector: string, self: string): Promise<{ id:
 
 export const meRoutes = createRouter()
   .openapi(getMe, async (c) => {
-    const [user, account] = await Promise.all([
+    const [user, account, channels] = await Promise.all([
       findUser(c.env, c.var.userId),
       c.env.ACCOUNT.getByName(c.var.userId).summary(),
+      listChannels(c.env, c.var.userId),
     ]);
     if (!user) throw notFound("not_found", "User not found.");
     const profile = {
@@ -229,7 +231,7 @@ export const meRoutes = createRouter()
       discoverableByPhone: user.discoverableByPhone,
       discoverableInSearch: user.discoverableInSearch,
     };
-    return c.json({ user: toUserJson(user), ...account, profile, channels: [] }, 200);
+    return c.json({ user: toUserJson(user), ...account, profile, channels: channels.map(toChannelJson) }, 200);
   })
   .openapi(putProfile, async (c) => {
     const patch = c.req.valid("json");

@@ -4,6 +4,7 @@ import { relayerStatus } from "../chain/relayer-status";
 import { ApiError, notFound } from "../http/errors";
 import { bearerAuth, createRouter, errors, jsonBody, jsonResponse } from "../http/router";
 import { requireAdmin } from "../middleware/auth";
+import { listDeadLetters, redriveDeadLetters } from "../notify/consumer";
 import { buildCheckpoint, inclusion, listCheckpoints } from "../ops/audit";
 import { resealPii } from "../ops/pii-rotation";
 import { opsStatus } from "../ops/status";
@@ -352,6 +353,29 @@ const relayer = createRoute({
   },
 });
 
+const DeadLetterSchema = z.object({
+  id: z.number(),
+  key: z.string(),
+  channel: z.string(),
+  userId: z.string(),
+  lastError: z.string().nullable(),
+  createdAt: z.string(),
+  redrivenAt: z.string().nullable(),
+});
+
+const deadLetters = createRoute({
+  method: "get",
+  path: "/deliveries/dead-letters",
+  tags: ["Operations"],
+  summary: "Notification deliveries that used up their retries, newest first (admin)",
+  security: bearerAuth,
+  middleware: [requireAdmin] as const,
+  responses: {
+    200: jsonResponse(z.object({ deadLetters: z.array(DeadLetterSchema) }), "Dead letters"),
+    ...errors(401),
+  },
+});
+
 const ArchivedBatch = z
   .object({
     v: z.literal(1),
@@ -388,6 +412,24 @@ const archive = createRoute({
   },
 });
 
+const redrive = createRoute({
+  method: "post",
+  path: "/deliveries/redrive",
+  tags: ["Operations"],
+  summary: "Send dead letters not yet redriven back to the deliveries queue, once each (admin)",
+  security: bearerAuth,
+  middleware: [requireAdmin] as const,
+  request: {
+    body: {
+      content: {
+        "application/json": { schema: z.object({ ids: z.array(z.number().int().positive()).max(100).optional() }) },
+      },
+      required: false,
+    },
+  },
+  responses: { 200: jsonResponse(z.object({ redriven: z.number() }), "How many were queued"), ...errors(400, 401) },
+});
+
 export const opsRoutes = createRouter()
   .openapi(archive, async (c) => {
     const { accountId } = c.req.valid("param");
@@ -415,6 +457,11 @@ export const opsRoutes = createRouter()
   })
   .openapi(relayer, async (c) => c.json(await relayerStatus(c.env), 200))
   .openapi(summary, async (c) => c.json(await ledgerSummary(c.env), 200))
+  .openapi(deadLetters, async (c) => c.json({ deadLetters: await listDeadLetters(c.env) }, 200))
+  .openapi(redrive, async (c) => {
+    const body = c.req.header("content-type")?.includes("application/json") ? c.req.valid("json") : {};
+    return c.json({ redriven: await redriveDeadLetters(c.env, body?.ids ?? null) }, 200);
+  })
   .openapi(audit, async (c) => {
     const q = c.req.valid("query");
     const cps = await listCheckpoints(c.env, q.checkpointCursor ? Number(q.checkpointCursor) : null, 20);

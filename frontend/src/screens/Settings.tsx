@@ -1,5 +1,5 @@
 // Settings: profile and link, pricing, who gets discounts or is blocked, sign-in
-// methods (passkeys, wallet, social), verified contacts, sessions.
+// methods (passkeys, wallet, social), verified contacts, notifications, sessions.
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useEffect, useState } from "react";
 import { useLocation } from "wouter";
@@ -7,6 +7,7 @@ import { api, call } from "../api/client";
 import { providersQuery, useMe } from "../api/queries";
 import { registerPasskey } from "../auth/passkey";
 import { signedOut } from "../auth/session";
+import { Channels } from "../components/Channels";
 import { ContactVerify } from "../components/ContactVerify";
 import { PricingForm } from "../components/PricingForm";
 import { ProfileForm } from "../components/ProfileForm";
@@ -71,6 +72,7 @@ export default function Settings() {
         <ContactVerify channel="email" />
         <ContactVerify channel="phone" />
       </section>
+      <Channels />
       <Sessions />
     </div>
   );

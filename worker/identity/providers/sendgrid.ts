@@ -15,7 +15,7 @@ export const sendgridEmail: OtpProvider = {
         body: JSON.stringify({
           personalizations: [{ to: [{ email: message.to }] }],
           from: { email: s.from, name: "Paid Inbox" },
-          subject: "Your Paid Inbox verification code",
+          subject: message.subject ?? "Your Paid Inbox verification code",
           content: [{ type: "text/plain", value: message.text }],
         }),
       });
@@ -23,6 +23,13 @@ export const sendgridEmail: OtpProvider = {
       throw new OtpDeliveryError("sendgrid unreachable");
     }
     await res.body?.cancel();
-    if (res.status < 200 || res.status > 299) throw new OtpDeliveryError(`sendgrid answered ${res.status}`);
+    if (res.status < 200 || res.status > 299) {
+      const after = Number(res.headers.get("retry-after"));
+      throw new OtpDeliveryError(
+        `sendgrid answered ${res.status}`,
+        res.status,
+        Number.isFinite(after) && after > 0 ? after : null,
+      );
+    }
   },
 };
