@@ -13,11 +13,13 @@ import {
   call,
   chainEnv,
   chainTools,
+  confirmAndIndex as confirmAndIndexWith,
+  expectConsistent,
+  jobsOf,
   money,
   openJobs,
   paySend,
   runCron,
-  type SettleJobLike,
 } from "./chain-helpers";
 import walletFixture from "./fixtures/erc1271-wallet.json";
 import { signUp } from "./helpers";
@@ -27,33 +29,7 @@ const e = chainEnv(info);
 const chain = chainTools(info);
 const USDC = 1_000_000n;
 
-/** SettleJobs appear once the sender's Account has booked the recipient's commit (a short group-commit timer). */
-async function jobsOf(userId: string, n: number): Promise<SettleJobLike[]> {
-  for (let i = 0; i < 50; i++) {
-    const jobs = await openJobs(userId);
-    if (jobs.length >= n) return jobs;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`expected ${n} settle jobs for ${userId}`);
-}
-
-async function confirmAndIndex() {
-  await chain.mine(CONFIRMATIONS);
-  await runCron(e);
-}
-
-async function totals(ids: string[]) {
-  const sum = { deposits: 0n, withdrawals: 0n, balance: 0n, held: 0n, fees: 0n };
-  for (const id of ids) {
-    const t = await env.ACCOUNT.getByName(id).totals();
-    for (const k of Object.keys(sum) as (keyof typeof sum)[]) sum[k] += BigInt(t[k]);
-  }
-  return sum;
-}
-
-function expectConserved(t: Awaited<ReturnType<typeof totals>>) {
-  expect(t.deposits - t.withdrawals).toBe(t.balance + t.held + t.fees);
-}
+const confirmAndIndex = () => confirmAndIndexWith(e, chain);
 
 describe("chain mode end to end (EOA payer)", () => {
   let alice: Awaited<ReturnType<typeof signUp>>;
@@ -135,7 +111,10 @@ describe("chain mode end to end (EOA payer)", () => {
     const ledger = await call(e, "GET", "/v1/payments/ledger", { token: bob.accessToken });
     expect(ledger.body.entries[0]).toMatchObject({ kind: "withdraw", amount: "600000", balanceAfter: "400000" });
     expect(ledger.body.entries[0].ref.startsWith(receipt.transactionHash)).toBe(true);
-    expectConserved(await totals([alice.user.id, bob.user.id]));
+    await expectConsistent(chain, [
+      { id: alice.user.id, address: alice.account.address },
+      { id: bob.user.id, address: bob.account.address },
+    ]);
   });
 
   it("two tabs paying at once both go through: the second re-signs the fresh intent it is handed", async () => {

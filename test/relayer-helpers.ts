@@ -15,8 +15,8 @@ import {
 import { privateKeyToAccount } from "viem/accounts";
 import { foundry } from "viem/chains";
 import { mockUsdcAbi, vaultAbi } from "../worker/chain/abis";
-import { paymentDomain, paymentMessage, paymentTypes } from "../worker/chain/packed-batch";
 import type { SettleJob } from "../worker/chain/settle-job";
+import { forViem, typedPayment } from "../worker/domain/payment-intent";
 import wallet1271 from "./fixtures/erc1271-wallet.json";
 import contracts from "./fixtures/vault-contracts.json";
 
@@ -119,12 +119,9 @@ export async function signedJob(
     signature: "0x",
     channel: 1,
   };
-  job.signature = await signer.signTypedData({
-    domain: paymentDomain(v.chainId, v.vault),
-    types: paymentTypes,
-    primaryType: "Payment",
-    message: paymentMessage(job),
-  });
+  job.signature = await signer.signTypedData(
+    forViem(typedPayment({ chainId: v.chainId, verifyingContract: v.vault }, job.payment)),
+  );
   return job;
 }
 
