@@ -2,7 +2,8 @@
 // handler: deposit → credited after CONFIRMATIONS → send signed by the wallet →
 // accepted → settled on chain → paid with the real txHash → recipient credited →
 // withdraw on chain → reflected. Also with an ERC-1271 smart-account payer.
-// The relayer's part (SettleJob → settleBatch) is played by the test with viem.
+// The relayer's part (SettleJob → settleBatch) is played by the test with viem;
+// test/chain-relayer.test.ts runs the path through the real queue and Relayer.
 import { env } from "cloudflare:test";
 import { type Address, getAddress } from "viem";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
@@ -208,6 +209,30 @@ describe("chain mode end to end (EOA payer)", () => {
     expect(unsigned.status).toBe(409);
     expect(unsigned.body.error).toBe("payment_intent_required");
     expect(await money(e, alice.accessToken)).toEqual(before);
+  });
+
+  it("while FEE_BPS differs from the vault's fee: intents are refused and launch readiness fails", async () => {
+    const wrong = chainEnv(info, { FEE_BPS: "300" }); // the vault was deployed charging 250
+    const before = await money(e, alice.accessToken);
+    const intent = await call(wrong, "POST", "/v1/payments/intents", {
+      token: alice.accessToken,
+      body: { to: bob.handle, body: "at which fee?" },
+    });
+    expect(intent.status).toBe(503);
+    expect(intent.body.error).toBe("fee_mismatch");
+    expect(await money(e, alice.accessToken)).toEqual(before);
+    const readiness = async (env: Env) => {
+      const r = await call(env, "GET", "/v1/compliance/launch-readiness", {
+        headers: { authorization: `Bearer ${e.ADMIN_TOKEN}` },
+      });
+      return r.body.checks.find((c: { name: string }) => c.name === "chain_contracts");
+    };
+    expect(await readiness(wrong)).toEqual({
+      name: "chain_contracts",
+      status: "fail",
+      reason: "FEE_BPS is 300 but the vault charges 250 basis points: quotes would not match what is charged",
+    });
+    expect((await readiness(e)).status).toBe("pass");
   });
 
   it("a free message needs no signature and settles nothing on chain", async () => {
