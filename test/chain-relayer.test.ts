@@ -8,7 +8,7 @@
 // settlement that keeps reverting (reported back to the payer's Account). After
 // each: one MessagePaid at most per message, mirrors equal vault balances, money
 // conserved. Nothing here settles by hand.
-import { env } from "cloudflare:test";
+import { env, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { decodeFunctionData, getAddress, type Hex, parseEventLogs } from "viem";
 import { afterEach, beforeAll, describe, expect, inject, it } from "vitest";
 import type { RelayerSettings, RelayerStatus } from "../durable-objects/relayer";
@@ -27,7 +27,7 @@ import {
 import { signUp } from "./helpers";
 import { waitFor } from "./relayer-helpers";
 
-const info = inject("chains").relay;
+const info = inject("chains").relayerPath;
 const e = chainEnv(info);
 const chain = chainTools(info);
 const USDC = 1_000_000n;
@@ -135,6 +135,22 @@ describe("chain mode through the relayer", () => {
     await expectConsistent();
   });
 
+  it("after the sender's alarm ran with nothing to settle, its next payments still reach the relayer", async () => {
+    // Regression: a send run that found nothing to do left a settled promise behind that
+    // stood in for every later run, so no SettleJob of this Account reached the queue again.
+    const stub = env.ACCOUNT.getByName(alice.user.id);
+    await runInDurableObject(stub, (_a, state) => state.storage.setAlarm(Date.now() + 60_000));
+    expect(await runDurableObjectAlarm(stub)).toBe(true);
+    for (const body of ["after an idle alarm", "and another"]) {
+      const sent = await paySend(e, alice.accessToken, bob.handle, body, alice.account);
+      expect(sent.status).toBe(201);
+      const [paid] = await settled(sent.body.messageId);
+      expect(paid.eventName).toBe("MessagePaid");
+    }
+    await confirmAndIndex();
+    await expectConsistent();
+  });
+
   it("a relayer transaction dropped from the mempool is re-sent and pays once", async () => {
     const before = await money(e, bob.accessToken);
     await chain.rpc("evm_setAutomine", [false]);
@@ -146,9 +162,13 @@ describe("chain mode through the relayer", () => {
     expect(await chain.rpc("eth_getTransactionByHash", [hash])).not.toBeNull();
 
     await chain.rpc("anvil_dropTransaction", [hash]);
-    expect(await chain.rpc("eth_getTransactionByHash", [hash])).toBeNull();
-    // The Relayer notices and broadcasts the same signed bytes again.
-    await waitFor("re-broadcast", async () => (await chain.rpc("eth_getTransactionByHash", [hash])) !== null);
+    // The Relayer notices (within pollMs: too soon to assert the gap) and broadcasts the same
+    // signed bytes again; `broadcasts` only grows when the node no longer knew the hash.
+    await waitFor("re-broadcast", async () => {
+      const tx = (await status()).inFlight[0];
+      return tx?.attempts[0].broadcasts >= 2 && (await chain.rpc("eth_getTransactionByHash", [hash])) !== null;
+    });
+    expect((await status()).inFlight[0].attempts).toHaveLength(1);
     await chain.mine(1);
     await chain.rpc("evm_setAutomine", [true]);
 
