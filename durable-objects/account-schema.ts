@@ -3,6 +3,7 @@
 // not available to Durable Objects). Append migrations; never edit old ones.
 // Amounts are TEXT decimal strings, read into bigint.
 import { CHAIN_MIGRATION } from "./account/chain";
+import { UNREAD_MIGRATION } from "./account/unread";
 
 export const MIGRATIONS: string[] = [
   `
@@ -138,6 +139,8 @@ export const MIGRATIONS: string[] = [
   CREATE TABLE archived_ids (message_id TEXT PRIMARY KEY, seq INTEGER NOT NULL, chunk INTEGER NOT NULL) WITHOUT ROWID;
   CREATE INDEX archived_ids_seq ON archived_ids (seq);
   `,
+  // v10: the unread count (account/unread.ts).
+  UNREAD_MIGRATION,
 ];
 
 export function migrate(sql: SqlStorage): void {
