@@ -21,7 +21,7 @@ const Session = z
     lastUsedAt: z.string().openapi({ description: "when it last signed in or refreshed its access token" }),
     current: z.boolean().openapi({ description: "the session of the access token making this request" }),
   })
-  .openapi("Session");
+  .openapi("DeviceSession");
 
 const listRoute = createRoute({
   method: "get",
