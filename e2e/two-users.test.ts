@@ -87,6 +87,13 @@ describe("two users", () => {
     await bob.page.getByRole("heading", { name: "Top up to send" }).waitFor({ state: "detached" });
     await pay.click();
     await bob.page.getByRole("heading", { name: "Delivered — payment held" }).waitFor();
+    // The receipt says what this message cost; the next one's price (no longer a first contact) is said apart.
+    expect(await bob.page.getByLabel("What you paid for this message").textContent()).toMatch(
+      /Held until they reply\s*\$3\.00\s*Fee \(final\)\s*\$0\.075\s*You paid\s*\$3\.075/,
+    );
+    await bob.page.getByTestId("next-price").filter({ hasText: "A next message to @" }).waitFor();
+    expect(await bob.page.getByTestId("next-price").textContent()).toMatch(/would cost \$2\.05 \(standard price/);
+    expect(await bob.page.getByRole("heading", { name: /^Price to message/ }).count()).toBe(0);
     await screenshot(bob.page, "compose-escrowed");
     await expectAccessible(bob.page, "receipt");
 
