@@ -2,7 +2,7 @@
 // code", then the 6-digit code. Used to sign in (CodeSignIn) and to verify a
 // contact (ContactVerify); each says what its requests are and what the words are.
 import { useMutation } from "@tanstack/react-query";
-import { useState } from "react";
+import { useId, useState } from "react";
 import { ErrorNote, Field } from "./ui";
 
 export interface CodeEntryText {
@@ -35,6 +35,8 @@ export function CodeEntry<T>({
   const send = useMutation({ mutationFn: () => request(target.trim()) });
   const check = useMutation({ mutationFn: (id: string) => confirm(id, code), onSuccess: onConfirmed });
   const label = channel === "email" ? "Email address" : "Phone number";
+  // The phone hint sits under the whole row, so the button lines up with the field, not with the hint.
+  const hintId = useId();
   return (
     <div className="stack">
       <form
@@ -45,10 +47,11 @@ export function CodeEntry<T>({
           send.mutate();
         }}
       >
-        <Field label={label} hint={channel === "phone" ? "International format, e.g. +14155550123." : undefined}>
+        <Field label={label}>
           {(p) => (
             <input
               {...p}
+              aria-describedby={channel === "phone" ? hintId : undefined}
               type={channel === "email" ? "email" : "tel"}
               autoComplete={channel === "email" ? "email" : "tel"}
               value={target}
@@ -60,6 +63,11 @@ export function CodeEntry<T>({
           {send.isPending ? "Sending…" : send.isSuccess ? "Send a new code" : text.send}
         </button>
       </form>
+      {channel === "phone" ? (
+        <p className="hint tight" id={hintId}>
+          International format, e.g. +14155550123.
+        </p>
+      ) : null}
       {send.isError ? <ErrorNote error={send.error} /> : null}
       {send.isSuccess ? (
         <form

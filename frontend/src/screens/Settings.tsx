@@ -193,6 +193,8 @@ function Senders() {
   );
 }
 
+const PROVIDER_NAMES: Record<string, string> = { google: "Google", github: "GitHub" };
+
 function SignInMethods() {
   const qc = useQueryClient();
   const methods = useQuery({ queryKey: ["sign-in-methods"], queryFn: () => call(api.GET("/v1/me/sign-in-methods")) });
@@ -248,17 +250,24 @@ function SignInMethods() {
           <ul className="list">
             {methods.data.oauth.map((o) => (
               <li key={o.provider}>
-                {o.provider} linked {dateTime(o.createdAt)}
+                {PROVIDER_NAMES[o.provider] ?? o.provider} linked {dateTime(o.createdAt)}
               </li>
             ))}
           </ul>
-          {social
-            .filter((p) => !methods.data.oauth.some((o) => o.provider === p))
-            .map((p) => (
-              <button key={p} type="button" className="secondary" onClick={() => link.mutate(p as "google" | "github")}>
-                Link {p}
-              </button>
-            ))}
+          <p className="actions">
+            {social
+              .filter((p) => !methods.data.oauth.some((o) => o.provider === p))
+              .map((p) => (
+                <button
+                  key={p}
+                  type="button"
+                  className="secondary"
+                  onClick={() => link.mutate(p as "google" | "github")}
+                >
+                  Link {PROVIDER_NAMES[p] ?? p}
+                </button>
+              ))}
+          </p>
           {link.isError ? <ErrorNote error={link.error} /> : null}
         </>
       ) : null}
