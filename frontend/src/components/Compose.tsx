@@ -54,6 +54,7 @@ export function Compose({ target, name, quote, pricing, refetchQuote, draftKey, 
   const [priceChange, setPriceChange] = useState<{ from: string; to: string } | null>(null);
   const [shortfall, setShortfall] = useState<bigint | null>(null);
   const [receipt, setReceipt] = useState<SendReceipt | null>(null);
+  const [nextPriceFresh, setNextPriceFresh] = useState(false);
   const signedIn = session.status === "signed-in";
 
   useEffect(() => {
@@ -91,6 +92,9 @@ export function Compose({ target, name, quote, pricing, refetchQuote, draftKey, 
     onSuccess: (r) => {
       setReceipt(r);
       onReceipt?.(r);
+      // The next message's price may differ (no longer a first contact): say it only once asked again.
+      setNextPriceFresh(false);
+      refetchQuote().finally(() => setNextPriceFresh(true));
       setBody("");
       sessionStorage.removeItem(draftKey);
       key.current = newIdempotencyKey();
@@ -116,7 +120,7 @@ export function Compose({ target, name, quote, pricing, refetchQuote, draftKey, 
         receipt={receipt}
         name={name}
         pricing={pricing}
-        next={signedIn && !priceNote ? quote : undefined}
+        next={signedIn && !priceNote && nextPriceFresh ? quote : undefined}
         onAnother={() => {
           setReceipt(null);
           onReceipt?.(null);

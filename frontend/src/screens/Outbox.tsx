@@ -75,6 +75,11 @@ export default function Outbox() {
                   <span className={`chip status-${m.status}`} data-testid="outbox-status">
                     {OUT_STATUS[m.status] ?? m.status}
                   </span>
+                  {m.status === "refunded" ? (
+                    <span className="muted">
+                      The <Usdc value={m.price} /> price came back to you; the fee is kept.
+                    </span>
+                  ) : null}
                   {m.txHash ? <TxLink hash={m.txHash} /> : null}
                   {m.status === "payment_failed" && m.failure ? (
                     <span className="muted">{FAILURE[m.failure] ?? m.failure}</span>
