@@ -139,7 +139,11 @@ export const MIGRATIONS: string[] = [
   CREATE TABLE archived_ids (message_id TEXT PRIMARY KEY, seq INTEGER NOT NULL, chunk INTEGER NOT NULL) WITHOUT ROWID;
   CREATE INDEX archived_ids_seq ON archived_ids (seq);
   `,
-  // v10: the unread count (account/unread.ts).
+  // v10: notices wait out their coalescing window behind the index cursor
+  // (account/outbox-flush.ts); everything flushed before this was notified already.
+  `ALTER TABLE account ADD COLUMN notified_inbox_seq INTEGER NOT NULL DEFAULT 0;
+   UPDATE account SET notified_inbox_seq = flushed_inbox_seq;`,
+  // v11: the unread count (account/unread.ts).
   UNREAD_MIGRATION,
 ];
 
