@@ -90,7 +90,7 @@ describe("pages", () => {
       page.on("response", (r) => {
         if (r.request().resourceType() === "script") scripts.push(new URL(r.url()).pathname);
       });
-      // Module scripts run before DOMContentLoaded: every initial script has been requested by then.
+      // Every script the first screen needs has loaded once its h1 shows (no need to wait for "load").
       await page.goto(path, { waitUntil: "domcontentloaded" });
       await page.locator("h1").first().waitFor();
       const gz = scripts.reduce((n, s) => n + gzipSync(readFileSync(`frontend/dist${s}`)).length, 0);
