@@ -69,8 +69,10 @@ export default function Settings() {
           <li>Email: {user.verified.email ? <span className="chip ok">verified</span> : "not verified"}</li>
           <li>Phone: {user.verified.phone ? <span className="chip ok">verified</span> : "not verified"}</li>
         </ul>
-        <ContactVerify channel="email" />
-        <ContactVerify channel="phone" />
+        <div className="stack contacts">
+          <ContactVerify channel="email" />
+          <ContactVerify channel="phone" />
+        </div>
       </section>
       <Channels />
       <Sessions />
