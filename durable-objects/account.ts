@@ -44,11 +44,11 @@ import {
   holdChainPayment,
   intentView,
   markAccepted,
-  markJobsSent,
   nextDeadline,
   openJobs,
   pastDeadline,
   releaseChainHold,
+  sendUnsentJobs,
   signatureValid,
   unsentJobs,
 } from "./account/chain";
@@ -972,29 +972,16 @@ export class Account extends DurableObject<Env> {
     }
   }
 
-  /** Hands SettleJobs of accepted payments to the `settle` queue; the alarm retries what fails. */
+  /** Hands SettleJobs to the `settle` queue (account/chain.ts); the alarm retries what fails. One run at a time. */
   private sendSettleJobs(): Promise<void> {
-    this.sendingJobs ??= (async () => {
-      try {
-        for (;;) {
-          const jobs = unsentJobs(this.sql);
-          if (!jobs.length) return;
-          try {
-            await this.env.SETTLE.sendBatch(jobs.map((j) => ({ body: j.job, contentType: "json" as const })));
-          } catch (err) {
-            console.warn(`settle queue send failed, will retry: ${(err as Error).message}`);
-            this.ensureAlarm(Date.now() + RETRY_MS);
-            return;
-          }
-          markJobsSent(
-            this.sql,
-            jobs.map((j) => j.messageId),
-          );
-        }
-      } finally {
+    // Cleared by `.finally`, after the promise is stored (see sendUnsentJobs).
+    this.sendingJobs ??= sendUnsentJobs(this.sql, this.env.SETTLE)
+      .then((ok) => {
+        if (!ok) this.ensureAlarm(Date.now() + RETRY_MS);
+      })
+      .finally(() => {
         this.sendingJobs = null;
-      }
-    })();
+      });
     return this.sendingJobs;
   }
 

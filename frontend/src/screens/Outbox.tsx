@@ -27,6 +27,7 @@ const FAILURE: Record<string, string> = {
   PaymentExpired: "it was not settled before its signature expired",
   InvalidNonce: "an earlier payment of yours failed first",
   InvalidSignature: "the wallet's signature was not accepted",
+  SettlementReverted: "the relayer could not get it on chain (its transactions kept failing)",
 };
 
 /**
