@@ -3,6 +3,7 @@
 // not available to Durable Objects). Append migrations; never edit old ones.
 // Amounts are TEXT decimal strings, read into bigint.
 import { CHAIN_MIGRATION } from "./account/chain";
+import { UNREAD_MIGRATION } from "./account/unread";
 
 export const MIGRATIONS: string[] = [
   `
@@ -142,6 +143,8 @@ export const MIGRATIONS: string[] = [
   // (account/outbox-flush.ts); everything flushed before this was notified already.
   `ALTER TABLE account ADD COLUMN notified_inbox_seq INTEGER NOT NULL DEFAULT 0;
    UPDATE account SET notified_inbox_seq = flushed_inbox_seq;`,
+  // v11: the unread count (account/unread.ts).
+  UNREAD_MIGRATION,
 ];
 
 export function migrate(sql: SqlStorage): void {

@@ -57,6 +57,7 @@ import { archivedRow, archivedSeq, CHUNK_ROWS, commitChunk, inboxPage, nextChunk
 import { hasUnflushed, OutboxFlush, recordStatusChange, type TotalsRecord } from "./account/outbox-flush";
 import { readSenderLists, type SenderLists } from "./account/sender-lists";
 import { relationAsSender, setAllowedBy } from "./account/sender-quote";
+import { unreadCount } from "./account/unread";
 import { migrate } from "./account-schema";
 
 /** A hold not settled after this long makes the sender ask the recipient. */
@@ -204,6 +205,8 @@ export interface InboxMessage {
   readAt: string | null;
   txHash: string | null;
   inReplyTo: string | null;
+  /** Pay-on-reply messages: the end of this message's own reply window. */
+  replyBy: string | null;
 }
 
 export interface OutboxMessage {
@@ -336,9 +339,9 @@ export class Account extends DurableObject<Env> {
   }
 
   /** Newest first; past the retention window the rows come from the R2 archive (account/inbox-archive.ts). */
-  async inbox(cursor: number | null, limit: number): Promise<Page<InboxMessage>> {
+  async inbox(cursor: number | null, limit: number): Promise<Page<InboxMessage> & { unread: number }> {
     const rows = await inboxPage(this.sql, this.env.ARCHIVE, cursor ?? Number.MAX_SAFE_INTEGER, limit);
-    return page(rows, limit, "seq", toInboxMessage);
+    return { ...page(rows, limit, "seq", toInboxMessage), unread: unreadCount(this.sql) };
   }
 
   async inboxMessage(messageId: string): Promise<InboxMessage | null> {
@@ -1421,6 +1424,7 @@ function toInboxMessage(r: Row): InboxMessage {
     readAt: iso(r.read_at as number | null),
     txHash: r.tx_hash as string | null,
     inReplyTo: r.in_reply_to as string | null,
+    replyBy: iso((r.escrow_until as number | null) ?? null),
   };
 }
 
