@@ -3,7 +3,8 @@
 // `--test-scheduled` (short catch-up runs, INDEXER_RUN_MS=0, as bench:chain does).
 // Alice pays Bob from the UI (the test wallet signs the EIP-712 intent); Bob replies
 // to her from the UI, paid at Alice's price, so his wallet signs too; the reply is
-// accepted and shows paid once the relayer settled it and the indexer saw it.
+// accepted and shows paid once the relayer settled it and the indexer saw it. A free
+// message afterwards goes without a signature.
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -186,7 +187,7 @@ async function signedInPage(account: PrivateKeyAccount) {
 }
 
 describe("chain mode", () => {
-  it("a paid message and a paid reply, each signed in the wallet (EIP-712), settle on chain", async () => {
+  it("a paid message and a paid reply, each signed in the wallet (EIP-712), settle on chain; a free one needs no signature", async () => {
     const t0 = Date.now();
     const [alice, bob] = await Promise.all([
       chainUser(dev(2), "alice", 1n * USDC),
@@ -223,6 +224,14 @@ describe("chain mode", () => {
     await b.page.getByText("Paid on chain").waitFor();
     await screenshot(b.page, "chain-reply-paid");
     const paid = Date.now();
+
+    // A free message in chain mode is sent as it is: nothing to sign (the vault refuses zero amounts).
+    const free = { defaultPrice: "0", firstContactPrice: "0", returnDiscountBps: 0, settlement: "instant" };
+    expect((await api("PUT", "/v1/me/pricing", { token: bob.token, body: free })).status).toBe(200);
+    await a.page.goto(`/@${bob.handle}`);
+    await a.page.getByLabel("Your message").fill("And a free one.");
+    await a.page.getByRole("button", { name: "Send for free" }).click();
+    await a.page.getByRole("heading", { name: "Delivered", exact: true }).waitFor();
     console.log(
       `chain e2e: funded ${funded - t0} ms, send + reply accepted ${accepted - funded} ms, reply paid ${paid - accepted} ms`,
     );
