@@ -5,7 +5,7 @@
 import { env, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import type { Account } from "../durable-objects/account";
-import { flushCounters } from "../worker/observability/counters";
+import { bump, countersSince, flushCounters } from "../worker/observability/counters";
 import { recordQueueBatch } from "../worker/ops/queue-stats";
 import { api } from "./helpers";
 import { funded, send, settled } from "./send-helpers";
@@ -60,5 +60,21 @@ describe("ops status", () => {
     expect(byName.index.deadLetters).toBeGreaterThanOrEqual(1);
     expect(byName.settle).toMatchObject({ processed: 2, retries: 1 });
     expect(byName.settle.oldestMessageAgeMs).toBeGreaterThanOrEqual(90_000);
+  });
+
+  it("keeps money counters exact above 2^53 (bigint in memory, 64-bit integers in D1)", async () => {
+    const big = 2n ** 53n + 1n; // 9007199254740993: a JS number would round it to …992
+    const before = await status();
+    const sinceBefore = await countersSince(env, Date.now() - 3_600_000);
+    bump("volume", big);
+    bump("volume", big);
+    bump("fees", big);
+    await flushCounters(env);
+    const since = await countersSince(env, Date.now() - 3_600_000);
+    expect(since.volume - sinceBefore.volume).toBe(2n * big);
+    expect(since.fees - sinceBefore.fees).toBe(big);
+    const s = await status();
+    expect(BigInt(s.activity.lastHour.volume) - BigInt(before.activity.lastHour.volume)).toBe(2n * big);
+    expect(BigInt(s.activity.lastHour.fees) - BigInt(before.activity.lastHour.fees)).toBe(big);
   });
 });

@@ -11,14 +11,16 @@ import { queueStats } from "./queue-stats";
 const HOUR = 3_600_000;
 
 async function activity(env: Env, since: number) {
-  const c = await countersSince(env, since);
+  const sums = await countersSince(env, since);
+  // Counts are far below 2^53; money (volume, fees) stays an exact decimal string.
+  const c = Object.fromEntries(Object.entries(sums).map(([k, v]) => [k, Number(v)])) as Record<keyof typeof sums, number>;
   const errors = c.errors_4xx + c.errors_5xx;
   return {
     requests: c.requests,
     signups: c.signups,
     messages: c.sends,
-    volume: `${c.volume}`,
-    fees: `${c.fees}`,
+    volume: `${sums.volume}`,
+    fees: `${sums.fees}`,
     errors4xx: c.errors_4xx,
     errors5xx: c.errors_5xx,
     /** 5xx per request: what the service got wrong (4xx are callers' mistakes, reported separately). */
