@@ -73,7 +73,6 @@ export function archiveKey(b: Pick<FlushBatch, "accountId" | "seq" | "frozenAt">
   return `accounts/${b.accountId}/batches/${String(b.seq).padStart(12, "0")}-${b.frozenAt}.json`;
 }
 
-
 export interface FlushDeps {
   sql: SqlStorage;
   accountId(): string;
