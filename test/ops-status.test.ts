@@ -77,4 +77,27 @@ describe("ops status", () => {
     expect(BigInt(s.activity.lastHour.volume) - BigInt(before.activity.lastHour.volume)).toBe(2n * big);
     expect(BigInt(s.activity.lastHour.fees) - BigInt(before.activity.lastHour.fees)).toBe(big);
   });
+
+  it("shows each queue's backlog now (Queue metrics()) and the peak backlog its consumer saw", async () => {
+    // A batch handed over with 7 messages still waiting behind it.
+    await recordQueueBatch(env, "index-dlq", [{ timestamp: new Date(), attempts: 1 }], {
+      metrics: { backlogCount: 7 },
+    });
+    const s = await status();
+    const names = s.backlogs.map((b: { name: string }) => b.name);
+    expect(names).toEqual(["index", "deliveries", "settle", "index-dlq", "deliveries-dlq", "settle-dlq"]);
+    const by = Object.fromEntries(s.backlogs.map((b: { name: string }) => [b.name, b]));
+    // Producer-bound queues answer live figures; the test consumers keep them drained.
+    for (const q of ["index", "deliveries", "settle", "deliveries-dlq"]) {
+      expect(by[q].messages).toEqual(expect.any(Number));
+      expect(by[q].bytes).toEqual(expect.any(Number));
+    }
+    // No producer binding: no live figure, but the consumer's peak is reported.
+    expect(by["index-dlq"].messages).toBeNull();
+    expect(s.queues[0].backlog.name).toBe("index");
+    const dlq = await env.DB.prepare(
+      "SELECT MAX(value) AS v FROM ops_counters WHERE metric = 'queue_backlog:index-dlq'",
+    ).first<{ v: number }>();
+    expect(dlq?.v).toBeGreaterThanOrEqual(7);
+  });
 });

@@ -216,7 +216,16 @@ const QueueWindow = z.object({
   retries: z.number(),
   deadLetters: z.number(),
   oldestMessageAgeMs: z.number().openapi({ description: "age of the oldest message consumed in the window" }),
+  peakBacklog: z.number().openapi({ description: "most messages still waiting when the consumer took a batch" }),
 });
+const Backlog = z
+  .object({
+    name: z.string(),
+    messages: z.number().nullable().openapi({ example: 0, description: "waiting now (Queue binding metrics())" }),
+    bytes: z.number().nullable(),
+    oldestAgeMs: z.number().nullable(),
+  })
+  .openapi({ description: "null figures: no producer binding for this queue (see lastHour.peakBacklog)" });
 const Activity = z.object({
   requests: z.number(),
   signups: z.number(),
@@ -245,7 +254,10 @@ const status = createRoute({
           version: z.string(),
           mode: z.enum(["simulated", "chain"]),
           generatedAt: z.string(),
-          queues: z.array(z.object({ name: z.string(), lastHour: QueueWindow, lastDay: QueueWindow })),
+          queues: z.array(
+            z.object({ name: z.string(), backlog: Backlog.nullable(), lastHour: QueueWindow, lastDay: QueueWindow }),
+          ),
+          backlogs: z.array(Backlog),
           indexer: z.object({
             mode: z.enum(["off", "chain"]),
             checkpointBlock: z.number().nullable().optional(),
