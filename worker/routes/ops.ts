@@ -1,5 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { readBatches } from "../archive";
+import { requireChain } from "../chain/config";
+import { rewindTo } from "../chain/indexer";
 import { relayerStatus } from "../chain/relayer-status";
 import { ApiError, notFound } from "../http/errors";
 import { bearerAuth, createRouter, errors, jsonBody, jsonResponse } from "../http/router";
@@ -442,7 +444,40 @@ const redrive = createRoute({
   responses: { 200: jsonResponse(z.object({ redriven: z.number() }), "How many were queued"), ...errors(400, 401) },
 });
 
+const reindex = createRoute({
+  method: "post",
+  path: "/reindex",
+  tags,
+  summary: "Chain mode: the indexer reads the vault's events again from `fromBlock` (moves its checkpoint; admin)",
+  description:
+    "Sets the indexer checkpoint to block `fromBlock − 1` with its real hash (or removes it when `fromBlock` is at or " +
+    "before CHAIN_START_BLOCK), using the running Worker's own chain configuration. The next Cron run re-reads from " +
+    "there; a step already running does not overwrite the move. Replays apply nothing twice. 503 `chain_unconfigured` " +
+    "outside chain mode; 400 when `fromBlock` is past the head.",
+  security: bearerAuth,
+  middleware: [requireAdmin] as const,
+  request: { body: jsonBody(z.object({ fromBlock: z.number().int().min(0).openapi({ example: 1200345 }) })) },
+  responses: {
+    200: jsonResponse(
+      z.object({
+        id: z.string().openapi({ example: "8453:0x5f…" }),
+        fromBlock: z.number(),
+        head: z.number(),
+        checkpoint: z.object({ blockNumber: z.number(), blockHash: Hex, blockTime: z.number() }).nullable(),
+      }),
+      "The checkpoint now",
+    ),
+    ...errors(400, 401, 403, 503),
+  },
+});
+
 export const opsRoutes = createRouter()
+  .openapi(reindex, async (c) => {
+    const cfg = requireChain(c.env);
+    const { fromBlock } = c.req.valid("json");
+    const r = await rewindTo(c.env, cfg, fromBlock);
+    return c.json({ id: `${cfg.chainId}:${cfg.vault}`, fromBlock, ...r }, 200);
+  })
   .openapi(archive, async (c) => {
     const { accountId } = c.req.valid("param");
     const { cursor, limit } = c.req.valid("query");
