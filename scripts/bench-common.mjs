@@ -46,16 +46,23 @@ export async function startServer(port, vars = {}, { cwd = process.cwd() } = {})
   const args = ["dev", "--ip", "127.0.0.1", "--port", String(port), "--persist-to", state];
   for (const [k, v] of Object.entries(vars)) args.push("--var", `${k}:${v}`);
   const child = spawn(wrangler, args, { stdio: "ignore", detached: true, cwd });
-  const stop = () => {
+  const exited = new Promise((r) => child.once("exit", r));
+  /** Stops the server's process group, waits for it, then removes its state (a failure to remove only warns). */
+  const stop = async () => {
     try {
       process.kill(-child.pid, "SIGTERM");
     } catch {}
-    rmSync(state, { recursive: true, force: true });
+    await Promise.race([exited, new Promise((r) => setTimeout(r, 5_000))]);
+    try {
+      rmSync(state, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 });
+    } catch (err) {
+      console.warn(`could not remove ${state}: ${err.message}`);
+    }
   };
   // Up to 3 minutes: wrangler dev starts slowly on a loaded machine.
   for (let i = 0; i < 360 && !(await up(base)); i++) await new Promise((r) => setTimeout(r, 500));
   if (!(await up(base))) {
-    stop();
+    await stop();
     throw new Error(`the bench server on ${port} did not come up`);
   }
   return { base, pid: child.pid, stop };

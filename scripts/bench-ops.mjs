@@ -60,5 +60,5 @@ try {
   console.log(`ratio ON/OFF (sends/health), median of rounds: ${m("ON/OFF sends/health")}`);
   console.log(`ratio ON/OFF (sends/s), median of rounds: ${m("ON/OFF sends")}  (target ≥ 0.95)`);
 } finally {
-  for (const s of servers) s.stop();
+  for (const s of servers) await s.stop();
 }

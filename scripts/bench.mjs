@@ -181,9 +181,9 @@ async function startBaseline(ref) {
   const srv = await startAt(PORT_B, {}, { cwd: dir });
   return {
     ...srv,
-    stop() {
-      srv.stop();
-      rmSync(dir, { recursive: true, force: true });
+    async stop() {
+      await srv.stop();
+      rmSync(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 });
     },
   };
 }
@@ -293,6 +293,6 @@ try {
     `ratio (successful sends/s) / (health req/s), median of ${ROUNDS} interleaved rounds of ${ROUND_SECONDS} s: ${benchRatio.toFixed(3)}`,
   );
 } finally {
-  server?.stop();
-  baseline?.stop();
+  await server?.stop();
+  await baseline?.stop();
 }
