@@ -39,6 +39,9 @@ export default defineConfig(async () => {
             // Delivery retries within seconds, so the retry and dead-letter paths run in a test.
             NOTIFY_BACKOFF_BASE_SECONDS: "1",
             NOTIFY_BACKOFF_MAX_SECONDS: "2",
+            // A short coalescing window and provider timeout, so both are exercised within a test.
+            NOTIFY_COALESCE_SECONDS: "2",
+            NOTIFY_PROVIDER_TIMEOUT_MS: "3000",
           },
           // Fewer retries than production (wrangler.toml: 8) before the dead-letter queue, read promptly.
           queueConsumers: {

@@ -138,7 +138,11 @@ export const MIGRATIONS: string[] = [
   CREATE TABLE archived_ids (message_id TEXT PRIMARY KEY, seq INTEGER NOT NULL, chunk INTEGER NOT NULL) WITHOUT ROWID;
   CREATE INDEX archived_ids_seq ON archived_ids (seq);
   `,
-  // v10: outbox and ledger retention (account/history-archive.ts): their chunk
+  // v10: notices wait out their coalescing window behind the index cursor
+  // (account/outbox-flush.ts); everything flushed before this was notified already.
+  `ALTER TABLE account ADD COLUMN notified_inbox_seq INTEGER NOT NULL DEFAULT 0;
+   UPDATE account SET notified_inbox_seq = flushed_inbox_seq;`,
+  // v11: outbox and ledger retention (account/history-archive.ts): their chunk
   // indexes, the last archived ledger entry (ids and the audit chain go on from
   // it), and when each archived message was sent (archived_ids is pruned past
   // the idempotency horizon; ids archived before v10 count from now).

@@ -30,6 +30,7 @@ import {
   withComplaint,
   withFailedPayment,
 } from "../worker/domain/reputation";
+import { notifyConfig } from "../worker/notify/config";
 import { type AuditPage, auditPage, loadHead, type ModerationKind } from "./account/audit";
 import {
   applyChainEvent,
@@ -299,6 +300,7 @@ export class Account extends DurableObject<Env> {
       },
       wakeAt: (at) => this.ensureAlarm(at),
       notifyMinPrice: () => this.notifyMin,
+      notifyWindowMs: () => notifyConfig(this.env).coalesceMs,
     });
     ctx.blockConcurrencyWhile(async () => {
       migrate(this.sql);

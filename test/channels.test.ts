@@ -301,6 +301,29 @@ describe("x", () => {
     expect(r.body.response_token).toBe(`sha256=${base64(await hmacSha256(FAKE.x.consumerSecret, "challenge-123"))}`);
   });
 
+  it("the unsigned CRC GET is no signing oracle: a forged event as crc_token is refused, and nothing is revoked", async () => {
+    const u = await funded("0", "xo");
+    const r = await connect(u, "x");
+    const authorize = new URL(r.body.connectUrl);
+    const xId = String(1_700_000_000 + Math.floor(Math.random() * 1e6));
+    authorize.searchParams.set("fake_sub", xId);
+    const callback = new URL((await fetch(authorize, { redirect: "manual" })).headers.get("location")!);
+    await api("GET", callback.pathname + callback.search, { headers: { accept: "application/json" } });
+    const forged = JSON.stringify({ user_event: { revoke: { source: { user_id: xId } } } });
+    const crc = await api("GET", `/webhooks/x?crc_token=${encodeURIComponent(forged)}`);
+    expect(crc.status).toBe(400);
+    expect(crc.body.response_token).toBeUndefined();
+    // (Had it answered, the answer would be the POST signature of the forged event; see the test below.)
+    const post = await api("POST", "/webhooks/x", {
+      raw: forged,
+      headers: { "content-type": "application/json", "x-twitter-webhooks-signature": crc.body.response_token ?? "" },
+    });
+    expect(post.status).toBe(401);
+    expect(await channelRow(u.user.id, "x")).toMatchObject({ status: "connected" });
+    // X's real tokens (base64) are still answered.
+    expect((await api("GET", "/webhooks/x?crc_token=Zm9vYmFy%2Bx%2F%3D")).status).toBe(200);
+  });
+
   it("POST with a bad signature is 401 and revokes nothing; a signed revoke event revokes the channel", async () => {
     const u = await funded("0", "xx");
     const r = await connect(u, "x");

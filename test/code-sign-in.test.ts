@@ -62,6 +62,8 @@ describe("code sign-in", () => {
     const bad = await api("POST", "/v1/auth/code/verify", { body: { challengeId, code: wrong } });
     expect(bad.status).toBe(400);
     expect(bad.body.error).toBe("invalid_code");
+    // The same redemption rules as contact verification (worker/identity/otp.ts redeemCode).
+    expect(bad.body.attemptsLeft).toBe(4);
     const ok = await api("POST", "/v1/auth/code/verify", { body: { challengeId, code } });
     expect(ok.status).toBe(200);
     const reuse = await api("POST", "/v1/auth/code/verify", { body: { challengeId, code } });

@@ -22,12 +22,11 @@ export async function railRequests(key: string): Promise<RailRequest[]> {
   return ((await res.json()) as { items: RailRequest[] }).items;
 }
 
+/** A scripted answer; `hang` holds the request open without answering (until the caller times out). */
+export type FakeAnswer = { status: number; body?: unknown; headers?: Record<string, string> } | { hang: true };
+
 /** Scripts the fake's next answers for `key`; `otherwise` answers once they are used up. */
-export async function script(
-  key: string,
-  responses: { status: number; body?: unknown; headers?: Record<string, string> }[],
-  otherwise?: { status: number; body?: unknown; headers?: Record<string, string> },
-) {
+export async function script(key: string, responses: FakeAnswer[], otherwise?: FakeAnswer) {
   const res = await fetch(`${env.FAKE_PROVIDER_URL}/_fake/rails/script`, {
     method: "POST",
     body: JSON.stringify({ key, responses, otherwise }),

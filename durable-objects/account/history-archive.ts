@@ -6,7 +6,8 @@
 // archive.
 //
 // What may move (per table, SPECS below):
-// - inbox: settled rows the index flush already has (seq <= flushed_inbox_seq);
+// - inbox: settled rows the index flush (and the notice coalescing behind it)
+//   already has (seq <= flushed_inbox_seq and notified_inbox_seq);
 //   an escrow still held or being notified, or a status that may still change
 //   (chain mode's `accepted`), stays live.
 // - outbox: rows whose hold is over (settled or released) with a final status
@@ -57,7 +58,7 @@ const SPECS: Record<HistoryKind, Spec> = {
   inbox: {
     key: "seq",
     index: "inbox_archive",
-    due: `created_at < ?1 AND seq <= (SELECT flushed_inbox_seq FROM account WHERE id = 1)
+    due: `created_at < ?1 AND seq <= (SELECT MIN(flushed_inbox_seq, notified_inbox_seq) FROM account WHERE id = 1)
       AND status IN ('delivered', 'released', 'refunded', 'paid')
       AND (escrow_state IS NULL OR escrow_state IN ('released', 'refunded'))`,
   },

@@ -63,7 +63,9 @@ export interface FlushBatch {
   /**
    * New messages the recipient wants a notice for (notification rails): the
    * index consumer hands them to the `deliveries` queue as one notify job per
-   * batch — a digest of everything in this flush window. Absent when none.
+   * batch. A burst is coalesced: messages wait until the oldest of them is
+   * `notifyWindowMs` old, then all go in one batch (one digest per channel).
+   * Absent when none are due.
    */
   notify?: NotifyItem[];
 }
@@ -81,6 +83,8 @@ export interface FlushDeps {
   send(batch: FlushBatch): Promise<void>;
   /** Lowest minPrice over the user's connected notification channels; null: no notices. */
   notifyMinPrice(): bigint | null;
+  /** The coalescing window for notices (NOTIFY_COALESCE_SECONDS). */
+  notifyWindowMs(): number;
   /** Make sure the Account's alarm fires by `at` (the backstop and retries). */
   wakeAt(at: number): void;
 }
@@ -127,12 +131,17 @@ export class OutboxFlush {
 
   private async drain(): Promise<void> {
     const { sql } = this.deps;
+    const notify = () => ({ min: this.deps.notifyMinPrice(), windowMs: this.deps.notifyWindowMs() });
     for (;;) {
       // A batch frozen earlier but never handed over goes first, unchanged.
       const batch =
-        oldestUnsent(sql) ??
-        freezeBatch(sql, this.deps.accountId(), this.deps.totals(), Date.now(), this.deps.notifyMinPrice());
-      if (!batch) return;
+        oldestUnsent(sql) ?? freezeBatch(sql, this.deps.accountId(), this.deps.totals(), Date.now(), notify());
+      if (!batch) {
+        // Notices still inside their coalescing window: the alarm flushes them when it closes.
+        const due = notifyDueAt(sql, notify());
+        if (due !== null) this.deps.wakeAt(due);
+        return;
+      }
       // Other requests run during this await; they only add rows past the cursors.
       try {
         await this.deps.send(batch);
@@ -156,14 +165,14 @@ export function freezeBatch(
   accountId: string,
   totals: TotalsRecord,
   now: number,
-  notifyMin: bigint | null = null,
+  notify: NotifyWindow = { min: null, windowMs: 0 },
 ): FlushBatch | null {
   // Ledger entries and new messages are read straight from their tables (no
   // per-send copies); the cursors say how far earlier batches have them.
   // `events` holds only later changes (a message's status after an escrow settles).
   const cursor = sql
-    .exec<{ l: number; m: number; b: number }>(
-      "SELECT flushed_ledger_id AS l, flushed_inbox_seq AS m, flush_seq AS b FROM account WHERE id = 1",
+    .exec<{ l: number; m: number; b: number; n: number }>(
+      "SELECT flushed_ledger_id AS l, flushed_inbox_seq AS m, flush_seq AS b, notified_inbox_seq AS n FROM account WHERE id = 1",
     )
     .one();
   const ledger = sql
@@ -179,7 +188,12 @@ export function freezeBatch(
   const changes = sql
     .exec<{ id: number; body: string }>("SELECT id, body FROM events ORDER BY id LIMIT ?", RECORDS_PER_BATCH)
     .toArray();
-  if (ledger.length === 0 && received.length === 0 && changes.length === 0) return null;
+  const inboxCursor = (received.at(-1)?.seq as number | undefined) ?? cursor.m;
+  const due = dueNotices(sql, cursor.n, inboxCursor, notify, now);
+  if (ledger.length === 0 && received.length === 0 && changes.length === 0 && due.items.length === 0) {
+    if (due.cursor !== cursor.n) sql.exec("UPDATE account SET notified_inbox_seq = ? WHERE id = 1", due.cursor);
+    return null;
+  }
 
   const batch: FlushBatch = {
     v: 1,
@@ -204,8 +218,53 @@ export function freezeBatch(
     ],
     totals,
   };
-  const notify = notifyItems(
-    received.map((m) => ({
+  if (due.items.length) batch.notify = due.items;
+  sql.exec("INSERT INTO flush_batches (seq, body) VALUES (?, ?)", batch.seq, JSON.stringify(batch));
+  if (changes.length) sql.exec("DELETE FROM events WHERE id <= ?", changes[changes.length - 1].id);
+  sql.exec(
+    "UPDATE account SET flushed_ledger_id = ?, flushed_inbox_seq = ?, flush_seq = ?, notified_inbox_seq = ? WHERE id = 1",
+    ledger.at(-1)?.id ?? cursor.l,
+    inboxCursor,
+    batch.seq,
+    due.cursor,
+  );
+  return batch;
+}
+
+/** Who gets notices and how long a burst is gathered before its digest goes out. */
+export interface NotifyWindow {
+  min: bigint | null;
+  windowMs: number;
+}
+
+/**
+ * The notices a batch frozen now carries, and how far that moves the notify
+ * cursor. Messages wait (past the index cursor, which never waits) until the
+ * oldest not yet notified is `windowMs` old; then everything received so far
+ * goes out as one digest. With no channel connected the cursor just follows
+ * the inbox, so connecting one later does not notify old messages.
+ */
+function dueNotices(
+  sql: SqlStorage,
+  notified: number,
+  upTo: number,
+  notify: NotifyWindow,
+  now: number,
+): { items: NotifyItem[]; cursor: number } {
+  if (notify.min === null) return { items: [], cursor: Math.max(notified, upTo) };
+  const pending = sql
+    .exec(
+      "SELECT seq, message_id, sender_id, sender_handle, price, status, created_at FROM inbox WHERE seq > ? AND seq <= ? ORDER BY seq LIMIT ?",
+      notified,
+      upTo,
+      RECORDS_PER_BATCH,
+    )
+    .toArray();
+  if (pending.length === 0) return { items: [], cursor: notified };
+  const full = pending.length === RECORDS_PER_BATCH;
+  if (!full && (pending[0].created_at as number) + notify.windowMs > now) return { items: [], cursor: notified };
+  const items = notifyItems(
+    pending.map((m) => ({
       messageId: m.message_id as string,
       senderId: m.sender_id as string,
       senderHandle: m.sender_handle as string | null,
@@ -213,18 +272,21 @@ export function freezeBatch(
       status: m.status as string,
       createdAt: m.created_at as number,
     })),
-    notifyMin,
+    notify.min,
   );
-  if (notify.length) batch.notify = notify;
-  sql.exec("INSERT INTO flush_batches (seq, body) VALUES (?, ?)", batch.seq, JSON.stringify(batch));
-  if (changes.length) sql.exec("DELETE FROM events WHERE id <= ?", changes[changes.length - 1].id);
-  sql.exec(
-    "UPDATE account SET flushed_ledger_id = ?, flushed_inbox_seq = ?, flush_seq = ? WHERE id = 1",
-    ledger.at(-1)?.id ?? cursor.l,
-    received.at(-1)?.seq ?? cursor.m,
-    batch.seq,
-  );
-  return batch;
+  return { items, cursor: pending.at(-1)?.seq as number };
+}
+
+/** When the oldest message still waiting for its notice is due (its window closes), or null. */
+export function notifyDueAt(sql: SqlStorage, notify: NotifyWindow): number | null {
+  if (notify.min === null) return null;
+  const row = sql
+    .exec<{ t: number }>(
+      `SELECT created_at AS t FROM inbox WHERE seq > (SELECT notified_inbox_seq FROM account WHERE id = 1)
+         AND seq <= (SELECT flushed_inbox_seq FROM account WHERE id = 1) ORDER BY seq LIMIT 1`,
+    )
+    .toArray()[0];
+  return row ? row.t + notify.windowMs : null;
 }
 
 /** The oldest frozen batch not yet handed to the queue (left by a failed send or an eviction). */

@@ -8,6 +8,8 @@
 // Tests script a key's answers with POST /_fake/rails/script {key, responses: [...],
 // otherwise?}: each request takes the next scripted answer ({status, body?, headers?}),
 // then `otherwise` (or the provider's normal success) once the list is used up.
+// An answer `{hang: true}` never comes: the request is held until the caller gives up
+// (the rails' provider timeout), and is recorded with status 0.
 import { randomBytes } from "node:crypto";
 
 const b64url = (buf) => Buffer.from(buf).toString("base64url");
@@ -25,13 +27,22 @@ export function railsFakes(creds) {
   }
 
   function respond(res, a) {
+    if (a.hang) return; // held open; closed when the caller aborts
     const body = a.body === undefined ? "" : typeof a.body === "string" ? a.body : JSON.stringify(a.body);
     res.writeHead(a.status, { "content-type": "application/json", ...(a.headers ?? {}) });
     res.end(body);
   }
 
   function record(key, req, raw, status) {
-    requests.push({ key, method: req.method, path: req.url, headers: req.headers, body: raw, status, at: Date.now() });
+    requests.push({
+      key,
+      method: req.method,
+      path: req.url,
+      headers: req.headers,
+      body: raw,
+      status: status ?? 0,
+      at: Date.now(),
+    });
   }
 
   /** Handles a rails request; false when the path is not ours. */

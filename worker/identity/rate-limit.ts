@@ -16,7 +16,7 @@ export async function hit(
   name: string,
   limit: number,
   windowMs: number,
-): Promise<{ ok: boolean; retryAfterSeconds: number }> {
+): Promise<{ ok: boolean; remaining: number; retryAfterSeconds: number }> {
   return env.RATE_LIMITER.getByName(name).hit(limit, windowMs);
 }
 

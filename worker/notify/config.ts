@@ -4,6 +4,7 @@
 import { config } from "../config";
 import { CHANNELS, type ChannelName } from "../domain/delivery-job";
 import { identityConfig } from "../identity/config";
+import { TIMEOUT_MS } from "./providers/outcome";
 
 export { CHANNELS, type ChannelName };
 
@@ -11,9 +12,16 @@ export interface NotifyConfig {
   /** Retry backoff: base × 2^(attempt−1) with jitter, capped at max (seconds). */
   backoffBaseSeconds: number;
   backoffMaxSeconds: number;
+  /**
+   * Coalescing window (NOTIFY_COALESCE_SECONDS): messages to one recipient are gathered
+   * from the first one's arrival for this long, then go out as one digest per channel.
+   */
+  coalesceMs: number;
   /** Delivery attempts, delivery keys and dead letters older than this are purged. */
   retentionDays: number;
-  telegram: { apiUrl: string; token: string; botUsername: string; webhookSecret: string } | null;
+  /** Per provider call (the 10 s); every rail's config carries it so its calls abort in time. */
+  timeoutMs: number;
+  telegram: { apiUrl: string; token: string; botUsername: string; webhookSecret: string; timeoutMs: number } | null;
   whatsapp: {
     apiUrl: string;
     token: string;
@@ -22,6 +30,7 @@ export interface NotifyConfig {
     templateLanguage: string;
     appSecret: string;
     verifyToken: string;
+    timeoutMs: number;
   } | null;
   x: {
     clientId: string;
@@ -33,6 +42,7 @@ export interface NotifyConfig {
     botToken: string;
     /** The app's consumer secret: CRC responses and webhook signatures. */
     consumerSecret: string;
+    timeoutMs: number;
   } | null;
   /** Ports other than 443 a production webhook URL may use. */
   webhookPorts: Set<string>;
@@ -54,11 +64,14 @@ export function notifyConfig(env: Env): NotifyConfig {
   if (hit) return hit;
   const dev = config(env).isDevelopment;
   const ic = identityConfig(env);
+  const timeoutMs = int(env.NOTIFY_PROVIDER_TIMEOUT_MS, TIMEOUT_MS, 100);
   const out: NotifyConfig = {
     // Production defaults; wrangler.toml's development values make retries visible within seconds.
     backoffBaseSeconds: int(env.NOTIFY_BACKOFF_BASE_SECONDS, 30),
     backoffMaxSeconds: int(env.NOTIFY_BACKOFF_MAX_SECONDS, 3_600, 1),
+    coalesceMs: int(env.NOTIFY_COALESCE_SECONDS, 10) * 1000,
     retentionDays: int(env.NOTIFY_RETENTION_DAYS, 7, 1),
+    timeoutMs,
     telegram:
       env.TELEGRAM_BOT_TOKEN && env.TELEGRAM_BOT_USERNAME && env.TELEGRAM_WEBHOOK_SECRET
         ? {
@@ -66,6 +79,7 @@ export function notifyConfig(env: Env): NotifyConfig {
             token: env.TELEGRAM_BOT_TOKEN,
             botUsername: env.TELEGRAM_BOT_USERNAME,
             webhookSecret: env.TELEGRAM_WEBHOOK_SECRET,
+            timeoutMs,
           }
         : null,
     whatsapp:
@@ -78,6 +92,7 @@ export function notifyConfig(env: Env): NotifyConfig {
             templateLanguage: env.WHATSAPP_TEMPLATE_LANGUAGE || "en",
             appSecret: env.WHATSAPP_APP_SECRET,
             verifyToken: env.WHATSAPP_VERIFY_TOKEN,
+            timeoutMs,
           }
         : null,
     x:
@@ -90,6 +105,7 @@ export function notifyConfig(env: Env): NotifyConfig {
             apiUrl: trimSlash(env.X_API_URL || "https://api.x.com"),
             botToken: env.X_BOT_TOKEN,
             consumerSecret: env.X_CONSUMER_SECRET,
+            timeoutMs,
           }
         : null,
     webhookPorts: new Set(

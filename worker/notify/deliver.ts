@@ -46,7 +46,7 @@ export async function deliver(env: Env, row: ChannelRow, n: Notification): Promi
       return sendXDm(nc.x, creds.xUserId, renderText(n));
     case "webhook":
       if (!creds.url || !creds.secret) return unavailable("not_linked");
-      return sendWebhook(creds.url, creds.secret, webhookId(n.key), JSON.stringify(renderEvent(n)));
+      return sendWebhook(creds.url, creds.secret, webhookId(n.key), JSON.stringify(renderEvent(n)), nc.timeoutMs);
     case "email": {
       const to = await verifiedContact(env, row.userId, "email");
       if (!to) return unavailable("no_verified_email");

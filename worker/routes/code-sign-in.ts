@@ -41,7 +41,8 @@ const verifyRoute = createRoute({
   path: "/verify",
   tags: tag,
   summary: "Sign in with the code",
-  description: "Wrong code → 400 invalid_code; expired or used → 410 expired; after 5 tries → 429 too_many_attempts.",
+  description:
+    "Wrong code → 400 invalid_code {attemptsLeft}; expired or used → 410 expired; after 5 tries → 429 too_many_attempts.",
   request: {
     body: jsonBody(
       z.object({

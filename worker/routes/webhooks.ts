@@ -50,12 +50,22 @@ const whatsappEvents = createRoute({
   responses: ok,
 });
 
+// X signs only its POSTs (x-twitter-webhooks-signature); the CRC GET carries no
+// signature — answering it with the HMAC is how X checks that we hold the consumer
+// secret. Because POST signatures are the same HMAC over the body, an answer to an
+// arbitrary crc_token would be a signing oracle (GET ?crc_token=<forged event> → a
+// valid signature for that event). So only token-shaped values are answered:
+// base64/base64url characters, which can never form a JSON event body.
+const CRC_TOKEN = /^[A-Za-z0-9+/=_-]{1,512}$/;
+
 const xCrc = createRoute({
   method: "get",
   path: "/x",
   tags: tag,
   summary: 'X CRC challenge: `{response_token: "sha256=<base64 HMAC-SHA256(crc_token)>"}`',
-  request: { query: z.object({ crc_token: z.string().min(1).max(512) }) },
+  description:
+    "Unsigned (X signs only POSTs). Answers only a token of base64/base64url characters, so it cannot sign a forged event body.",
+  request: { query: z.object({ crc_token: z.string().regex(CRC_TOKEN) }) },
   responses: { 200: jsonResponse(z.object({ response_token: z.string() }), "CRC answer"), ...errors(400, 404) },
 });
 

@@ -11,21 +11,25 @@ export type Outcome =
   /** The user cut the rail off on the provider's side (blocked the bot, link gone): the channel is revoked. */
   | { ok: false; kind: "revoked"; code: number; error: string };
 
+/** The issue's 10 s; NOTIFY_PROVIDER_TIMEOUT_MS overrides it (tests use a short one against a hanging fake). */
 export const TIMEOUT_MS = 10_000;
 
 export interface Timed {
   res: Response | null;
   latencyMs: number;
+  /** Why there is no response: the provider did not answer in time, or could not be reached. */
+  error?: "timeout" | "unreachable";
 }
 
 /** fetch with the rails' rules; a network error or timeout gives `res: null`. */
-export async function timedFetch(url: string, init: RequestInit): Promise<Timed> {
+export async function timedFetch(url: string, init: RequestInit, timeoutMs = TIMEOUT_MS): Promise<Timed> {
   const start = Date.now();
   try {
-    const res = await fetch(url, { ...init, redirect: "manual", signal: AbortSignal.timeout(TIMEOUT_MS) });
+    const res = await fetch(url, { ...init, redirect: "manual", signal: AbortSignal.timeout(timeoutMs) });
     return { res, latencyMs: Date.now() - start };
-  } catch {
-    return { res: null, latencyMs: Date.now() - start };
+  } catch (err) {
+    const timedOut = (err as Error)?.name === "TimeoutError";
+    return { res: null, latencyMs: Date.now() - start, error: timedOut ? "timeout" : "unreachable" };
   }
 }
 
@@ -39,8 +43,12 @@ export function retryAfterHeader(res: Response, now = Date.now()): number | null
 }
 
 /** The usual reading of an HTTP answer; rails refine it (Telegram's 403, X's rate-limit reset). */
-export function classify(res: Response | null, retryAfter: number | null = null): Outcome {
-  if (!res) return { ok: false, kind: "retry", code: 0, error: "unreachable", retryAfter: null };
+export function classify(
+  res: Response | null,
+  retryAfter: number | null = null,
+  noAnswer: Timed["error"] = "unreachable",
+): Outcome {
+  if (!res) return { ok: false, kind: "retry", code: 0, error: noAnswer ?? "unreachable", retryAfter: null };
   const code = res.status;
   if (code >= 200 && code < 300) return { ok: true, code };
   if (code >= 300 && code < 400) return { ok: false, kind: "failed", code, error: "redirect_refused" };

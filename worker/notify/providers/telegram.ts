@@ -6,22 +6,26 @@ import { classify, discard, json, type Outcome, type Timed, timedFetch } from ".
 type Tg = NonNullable<NotifyConfig["telegram"]>;
 
 export async function telegramCall(tg: Tg, method: string, body: unknown): Promise<Timed> {
-  return timedFetch(`${tg.apiUrl}/bot${tg.token}/${method}`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify(body),
-  });
+  return timedFetch(
+    `${tg.apiUrl}/bot${tg.token}/${method}`,
+    {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(body),
+    },
+    tg.timeoutMs,
+  );
 }
 
 export async function sendTelegram(tg: Tg, chatId: string, text: string): Promise<Outcome & { latencyMs: number }> {
-  const { res, latencyMs } = await telegramCall(tg, "sendMessage", {
+  const { res, latencyMs, error } = await telegramCall(tg, "sendMessage", {
     chat_id: chatId,
     text,
     link_preview_options: { is_disabled: true },
   });
   if (!res || res.ok) {
     await discard(res);
-    return { ...classify(res), latencyMs };
+    return { ...classify(res, null, error), latencyMs };
   }
   const answer = await json<{ description?: string; parameters?: { retry_after?: number } }>(res);
   if (res.status === 403) return { ok: false, kind: "revoked", code: 403, error: "blocked_by_user", latencyMs };

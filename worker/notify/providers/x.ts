@@ -6,13 +6,14 @@ import { classify, discard, type Outcome, retryAfterHeader, timedFetch } from ".
 type X = NonNullable<NotifyConfig["x"]>;
 
 export async function sendXDm(x: X, userId: string, text: string): Promise<Outcome & { latencyMs: number }> {
-  const { res, latencyMs } = await timedFetch(
+  const { res, latencyMs, error } = await timedFetch(
     `${x.apiUrl}/2/dm_conversations/with/${encodeURIComponent(userId)}/messages`,
     {
       method: "POST",
       headers: { authorization: `Bearer ${x.botToken}`, "content-type": "application/json" },
       body: JSON.stringify({ text: text.slice(0, 10_000) }),
     },
+    x.timeoutMs,
   );
   let retryAfter: number | null = null;
   if (res?.status === 429) {
@@ -21,5 +22,5 @@ export async function sendXDm(x: X, userId: string, text: string): Promise<Outco
       Number.isFinite(reset) && reset > 0 ? Math.max(1, reset - Math.floor(Date.now() / 1000)) : retryAfterHeader(res);
   }
   await discard(res);
-  return { ...classify(res, retryAfter), latencyMs };
+  return { ...classify(res, retryAfter, error), latencyMs };
 }
