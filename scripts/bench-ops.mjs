@@ -8,7 +8,8 @@
 // BENCH_SLICE_SECONDS against ON and OFF back to back (order alternating), and
 // GET /health the same way (the machine's speed at that moment). A round's
 // figures are ON/OFF within the round; the run's are the medians. Every round
-// is printed. Last line: median ON/OFF of sends/s (target ≥ 0.95).
+// is printed. Last line: median over rounds of ON/OFF of the bench ratio
+// (sends/s ÷ health/s of the same server), the issue's figure (target ≥ 0.95).
 import { ensureBuilt, health, load, median, pooled, population, rounds, startServer } from "./bench-common.mjs";
 
 const PORT = Number(process.env.BENCH_PORT ?? 8790);
@@ -57,8 +58,12 @@ try {
     `sends/s median: ON ${median(rows.map((r) => r["ON sends/s"]))}, OFF ${median(rows.map((r) => r["OFF sends/s"]))}` +
       ` (${ROUNDS} interleaved rounds of ${SLICE} s, ${process.env.BENCH_CONNECTIONS ?? 20} connections)`,
   );
-  console.log(`ratio ON/OFF (sends/health), median of rounds: ${m("ON/OFF sends/health")}`);
-  console.log(`ratio ON/OFF (sends/s), median of rounds: ${m("ON/OFF sends")}  (target ≥ 0.95)`);
+  console.log(`ratio ON/OFF (sends/s), median of rounds: ${m("ON/OFF sends")}`);
+  // The issue's figure: the bench ratio (sends/health, as `npm run bench` prints) ON over OFF. Dividing by each
+  // server's own /health rate in the same round cancels what differs between the two processes but not the checks.
+  console.log(
+    `ratio ON/OFF of the bench ratio (sends/health), median of rounds: ${m("ON/OFF sends/health")}  (target ≥ 0.95)`,
+  );
 } finally {
   for (const s of servers) await s.stop();
 }

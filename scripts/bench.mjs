@@ -213,6 +213,36 @@ try {
   });
   const benchRatio = median(measured.map((r) => r.sends / r.health));
 
+  // 5. Against a baseline build, same run — before the preload, so both servers hold the same history.
+  const ref = process.env.BENCH_BASELINE_REF;
+  if (ref && !process.env.BENCH_URL) {
+    console.log(`baseline ${ref} on port ${PORT_B}: starting, preparing, warm-up …`);
+    baseline = await startBaseline(ref);
+    const popB = await population(baseline.base, { senders: SENDERS, recipients: RECIPIENTS, price: PRICE });
+    const arms = [
+      { label: "this sends", run: () => loadAt(BASE, pop.send, { duration: ROUND_SECONDS }) },
+      { label: "base sends", run: () => loadAt(baseline.base, popB.send, { duration: ROUND_SECONDS }) },
+      { label: "this health", run: () => loadAt(BASE, health, { duration: ROUND_SECONDS }) },
+      { label: "base health", run: () => loadAt(baseline.base, health, { duration: ROUND_SECONDS }) },
+    ];
+    await rounds(arms, 1); // unmeasured
+    const ab = await rounds(arms, ROUNDS, {
+      onRound: (i, r) =>
+        console.log(
+          JSON.stringify({
+            round: i + 1,
+            "this sends/health": fix(r["this sends"] / r["this health"]),
+            "base sends/health": fix(r["base sends"] / r["base health"]),
+            "this/base sends": fix(r["this sends"] / r["base sends"]),
+            "this/base ratio": fix(r["this sends"] / r["this health"] / (r["base sends"] / r["base health"])),
+          }),
+        ),
+    });
+    console.log(
+      `vs ${ref}, median of ${ROUNDS} interleaved rounds: sends/s this/base ${median(ab.map((r) => r["this sends"] / r["base sends"])).toFixed(3)}, ` +
+        `(sends/health) this/base ${median(ab.map((r) => r["this sends"] / r["this health"] / (r["base sends"] / r["base health"]))).toFixed(3)} (target ≥ 1.0 within noise)`,
+    );
+  }
   // One full-length send load for latency percentiles and RSS.
   const rows = [];
   rows.push(row("GET /health", await load({ requests: health })));
@@ -259,36 +289,6 @@ try {
   );
   await writeCosts([...senders, ...recipients, big, fresh], { send, health: rows[0] });
 
-  // 5. Against a baseline build, same run.
-  const ref = process.env.BENCH_BASELINE_REF;
-  if (ref && !process.env.BENCH_URL) {
-    console.log(`baseline ${ref} on port ${PORT_B}: starting, preparing, warm-up …`);
-    baseline = await startBaseline(ref);
-    const popB = await population(baseline.base, { senders: SENDERS, recipients: RECIPIENTS, price: PRICE });
-    const arms = [
-      { label: "this sends", run: () => loadAt(BASE, pop.send, { duration: ROUND_SECONDS }) },
-      { label: "base sends", run: () => loadAt(baseline.base, popB.send, { duration: ROUND_SECONDS }) },
-      { label: "this health", run: () => loadAt(BASE, health, { duration: ROUND_SECONDS }) },
-      { label: "base health", run: () => loadAt(baseline.base, health, { duration: ROUND_SECONDS }) },
-    ];
-    await rounds(arms, 1); // unmeasured
-    const ab = await rounds(arms, ROUNDS, {
-      onRound: (i, r) =>
-        console.log(
-          JSON.stringify({
-            round: i + 1,
-            "this sends/health": fix(r["this sends"] / r["this health"]),
-            "base sends/health": fix(r["base sends"] / r["base health"]),
-            "this/base sends": fix(r["this sends"] / r["base sends"]),
-            "this/base ratio": fix(r["this sends"] / r["this health"] / (r["base sends"] / r["base health"])),
-          }),
-        ),
-    });
-    console.log(
-      `vs ${ref}, median of ${ROUNDS} interleaved rounds: sends/s this/base ${median(ab.map((r) => r["this sends"] / r["base sends"])).toFixed(3)}, ` +
-        `(sends/health) this/base ${median(ab.map((r) => r["this sends"] / r["this health"] / (r["base sends"] / r["base health"]))).toFixed(3)} (target ≥ 1.0 within noise)`,
-    );
-  }
   console.log(
     `ratio (successful sends/s) / (health req/s), median of ${ROUNDS} interleaved rounds of ${ROUND_SECONDS} s: ${benchRatio.toFixed(3)}`,
   );
