@@ -20,8 +20,15 @@ const SLICE = Number(process.env.BENCH_SLICE_SECONDS ?? 3);
 await ensureBuilt();
 const servers = [];
 try {
-  servers.push({ label: "ON", ...(await startServer(PORT)) });
-  servers.push({ label: "OFF", ...(await startServer(PORT_B, { AUDIT_CHAIN: "off", ABUSE_CHECKS: "off" })) });
+  // BENCH_SWAP=1 starts OFF first on BENCH_PORT: a run each way shows whether start order or port matters.
+  const configs = [
+    { label: "ON", vars: {} },
+    { label: "OFF", vars: { AUDIT_CHAIN: "off", ABUSE_CHECKS: "off" } },
+  ];
+  if (process.env.BENCH_SWAP === "1") configs.reverse();
+  for (const [i, c] of configs.entries()) {
+    servers.push({ label: c.label, ...(await startServer(i === 0 ? PORT : PORT_B, c.vars)) });
+  }
   for (const s of servers) {
     console.log(`preparing ${s.label} (${s.base}): 40 funded senders, 10 recipients, warm-up …`);
     s.pop = await population(s.base);
