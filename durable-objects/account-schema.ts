@@ -3,6 +3,7 @@
 // not available to Durable Objects). Append migrations; never edit old ones.
 // Amounts are TEXT decimal strings, read into bigint.
 import { CHAIN_MIGRATION } from "./account/chain";
+import { UNREAD_MIGRATION } from "./account/unread";
 
 export const MIGRATIONS: string[] = [
   `
@@ -142,10 +143,12 @@ export const MIGRATIONS: string[] = [
   // (account/outbox-flush.ts); everything flushed before this was notified already.
   `ALTER TABLE account ADD COLUMN notified_inbox_seq INTEGER NOT NULL DEFAULT 0;
    UPDATE account SET notified_inbox_seq = flushed_inbox_seq;`,
-  // v11: outbox and ledger retention (account/history-archive.ts): their chunk
+  // v11: the unread count (account/unread.ts).
+  UNREAD_MIGRATION,
+  // v12: outbox and ledger retention (account/history-archive.ts): their chunk
   // indexes, the last archived ledger entry (ids and the audit chain go on from
   // it), and when each archived message was sent (archived_ids is pruned past
-  // the idempotency horizon; ids archived before v10 count from now).
+  // the idempotency horizon; ids archived before v12 count from now).
   `
   CREATE TABLE outbox_archive (
     id INTEGER PRIMARY KEY,

@@ -44,11 +44,11 @@ import {
   holdChainPayment,
   intentView,
   markAccepted,
-  markJobsSent,
   nextDeadline,
   openJobs,
   pastDeadline,
   releaseChainHold,
+  sendUnsentJobs,
   signatureValid,
   unsentJobs,
 } from "./account/chain";
@@ -67,6 +67,7 @@ import {
 import { hasUnflushed, OutboxFlush, recordStatusChange, type TotalsRecord } from "./account/outbox-flush";
 import { readSenderLists, type SenderLists } from "./account/sender-lists";
 import { relationAsSender, setAllowedBy } from "./account/sender-quote";
+import { unreadCount } from "./account/unread";
 import { migrate } from "./account-schema";
 
 /** A hold not settled after this long makes the sender ask the recipient. */
@@ -214,6 +215,8 @@ export interface InboxMessage {
   readAt: string | null;
   txHash: string | null;
   inReplyTo: string | null;
+  /** Pay-on-reply messages: the end of this message's own reply window. */
+  replyBy: string | null;
 }
 
 export interface OutboxMessage {
@@ -348,9 +351,9 @@ export class Account extends DurableObject<Env> {
   }
 
   /** Newest first; past the retention window the rows come from the R2 archive (account/history-archive.ts). */
-  async inbox(cursor: number | null, limit: number): Promise<Page<InboxMessage>> {
+  async inbox(cursor: number | null, limit: number): Promise<Page<InboxMessage> & { unread: number }> {
     const rows = await historyPage(this.sql, this.env.ARCHIVE, "inbox", cursor ?? Number.MAX_SAFE_INTEGER, limit);
-    return page(rows, limit, "seq", toInboxMessage);
+    return { ...page(rows, limit, "seq", toInboxMessage), unread: unreadCount(this.sql) };
   }
 
   async inboxMessage(messageId: string): Promise<InboxMessage | null> {
@@ -973,29 +976,16 @@ export class Account extends DurableObject<Env> {
     }
   }
 
-  /** Hands SettleJobs of accepted payments to the `settle` queue; the alarm retries what fails. */
+  /** Hands SettleJobs to the `settle` queue (account/chain.ts); the alarm retries what fails. One run at a time. */
   private sendSettleJobs(): Promise<void> {
-    this.sendingJobs ??= (async () => {
-      try {
-        for (;;) {
-          const jobs = unsentJobs(this.sql);
-          if (!jobs.length) return;
-          try {
-            await this.env.SETTLE.sendBatch(jobs.map((j) => ({ body: j.job, contentType: "json" as const })));
-          } catch (err) {
-            console.warn(`settle queue send failed, will retry: ${(err as Error).message}`);
-            this.ensureAlarm(Date.now() + RETRY_MS);
-            return;
-          }
-          markJobsSent(
-            this.sql,
-            jobs.map((j) => j.messageId),
-          );
-        }
-      } finally {
+    // Cleared by `.finally`, after the promise is stored (see sendUnsentJobs).
+    this.sendingJobs ??= sendUnsentJobs(this.sql, this.env.SETTLE)
+      .then((ok) => {
+        if (!ok) this.ensureAlarm(Date.now() + RETRY_MS);
+      })
+      .finally(() => {
         this.sendingJobs = null;
-      }
-    })();
+      });
     return this.sendingJobs;
   }
 
@@ -1454,6 +1444,7 @@ function toInboxMessage(r: Row): InboxMessage {
     readAt: iso(r.read_at as number | null),
     txHash: r.tx_hash as string | null,
     inReplyTo: r.in_reply_to as string | null,
+    replyBy: iso((r.escrow_until as number | null) ?? null),
   };
 }
 

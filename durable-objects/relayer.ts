@@ -5,7 +5,10 @@
 // dropped (same bytes), replaces a stuck one with a higher fee (same nonce, same
 // calldata), and never gives a nonce to a second batch: a nonce's calldata is fixed
 // when its row is written. It only ensures inclusion — the indexed
-// `MessagePaid` / `PaymentSkipped` events decide each message's fate.
+// `MessagePaid` / `PaymentSkipped` events decide each message's fate — except
+// for a payment whose transactions kept reverting (MAX_JOB_ATTEMPTS): nothing
+// about it reaches the chain, so the relayer tells the payer's Account itself
+// (`SettlementReverted`: payment_failed, hold released, recipient told).
 //
 // Concurrency: only the alarm sends transactions (alarms never overlap), and every
 // state change is one transactionSync with no await inside; `enqueue` may
@@ -13,25 +16,29 @@
 // is written down before it is broadcast, so a crash can only lead to sending the
 // same bytes again.
 import { DurableObject } from "cloudflare:workers";
-import { type Address, createPublicClient, type Hex, http, keccak256, type PublicClient } from "viem";
+import { type Address, createPublicClient, getAddress, type Hex, http, keccak256, type PublicClient } from "viem";
 import { type PrivateKeyAccount, privateKeyToAccount } from "viem/accounts";
 import { settleTransaction } from "../worker/chain/packed-batch";
 import type { SettleJob } from "../worker/chain/settle-job";
+import { usersByWallet } from "../worker/chain/wallets";
 import {
   type AttemptRow,
   attemptsOf,
   countJobs,
+  failedJobs,
   getMeta,
   insertAttempt,
   insertJobs,
   insertTx,
   markBroadcast,
   markMined,
+  markReported,
   markSuperseded,
   migrate,
   pendingTxs,
   queuedJobs,
   recentTxs,
+  SETTLEMENT_REVERTED,
   setMeta,
   type TxRow,
 } from "./relayer/store";
@@ -74,6 +81,8 @@ export const RELAYER_DEFAULTS = {
 
 /** Retry delay after a failed tick (RPC down) or a batch that would revert (vault paused). */
 const RETRY_MS = 5_000;
+/** Given-up payments reported to their Accounts per alarm run. */
+const REPORT_BATCH = 50;
 /** Keep each transaction's gas limit well under a block's (ERC-1271 entries reserve 560k each). */
 const MAX_TX_GAS = 12_000_000n;
 
@@ -103,7 +112,10 @@ export interface RelayerStatus {
   vault: Address | null;
   nextNonce: number | null;
   queued: number;
+  /** Given up (transactions kept reverting), payer's Account not told yet. */
   failed: number;
+  /** Given up and reported to the payer's Account (payment_failed there). */
+  reported: number;
   inFlight: RelayerTx[];
   recent: RelayerTx[];
   lastError: string | null;
@@ -160,6 +172,7 @@ export class Relayer extends DurableObject<Env> {
       nextNonce: next === null ? null : Number(next),
       queued: countJobs(this.sql, "queued"),
       failed: countJobs(this.sql, "failed"),
+      reported: countJobs(this.sql, "reported"),
       inFlight: pendingTxs(this.sql).map(tx),
       recent: recentTxs(this.sql, 20)
         .filter((r) => r.state !== "pending")
@@ -176,7 +189,51 @@ export class Relayer extends DurableObject<Env> {
       this.recordError(err);
       next = Date.now() + RETRY_MS;
     }
+    // Needs no RPC: runs even when the chain is unreachable.
+    if (await this.reportFailed()) next = Math.min(next ?? Number.POSITIVE_INFINITY, Date.now() + RETRY_MS);
     if (next !== null) await this.wake(next);
+  }
+
+  /**
+   * Tells each payer's Account about payments given up on (their transactions kept
+   * reverting), as a skip the chain will never emit. Returns true while some are
+   * left to tell (an Account unreachable, or more than one round's worth).
+   */
+  private async reportFailed(): Promise<boolean> {
+    const failed = failedJobs(this.sql, REPORT_BATCH);
+    if (failed.length === 0) return false;
+    let owners: Map<Address, string>;
+    try {
+      owners = await usersByWallet(
+        this.env,
+        failed.map((f) => f.job.payment.payer),
+      );
+    } catch (err) {
+      this.recordError(err);
+      return true;
+    }
+    let untold = failed.length === REPORT_BATCH;
+    for (const { id, job } of failed) {
+      const p = job.payment;
+      const userId = owners.get(getAddress(p.payer));
+      try {
+        // No user for the payer (a job queued by hand): nobody to tell.
+        if (userId) {
+          await this.env.ACCOUNT.getByName(userId).chainApply({
+            t: "skipped",
+            ref: `relayer-failed:${p.messageId}`,
+            messageId: p.messageId,
+            nonce: p.nonce,
+            reason: SETTLEMENT_REVERTED,
+          });
+        }
+        markReported(this.sql, id);
+      } catch (err) {
+        this.recordError(err);
+        untold = true;
+      }
+    }
+    return untold;
   }
 
   // ── one round: receipts, drops, replacements, then new batches ─────────────

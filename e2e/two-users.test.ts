@@ -87,6 +87,16 @@ describe("two users", () => {
     await bob.page.getByRole("heading", { name: "Top up to send" }).waitFor({ state: "detached" });
     await pay.click();
     await bob.page.getByRole("heading", { name: "Delivered — payment held" }).waitFor();
+    // The receipt says what this message cost; the next one's price (no longer a first contact) is said apart.
+    expect(await bob.page.getByLabel("What you paid for this message").textContent()).toMatch(
+      /Held until they reply\s*\$3\.00\s*Fee \(final\)\s*\$0\.075\s*You paid\s*\$3\.075/,
+    );
+    // Shown only once the price has been asked again (it is no longer a first contact), never the stale one.
+    await bob.page
+      .getByTestId("next-price")
+      .filter({ hasText: /would cost \$2\.05 \(standard price/ })
+      .waitFor();
+    expect(await bob.page.getByRole("heading", { name: /^Price to message/ }).count()).toBe(0);
     await screenshot(bob.page, "compose-escrowed");
     await expectAccessible(bob.page, "receipt");
 

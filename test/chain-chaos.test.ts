@@ -10,11 +10,12 @@ import {
   call,
   chainEnv,
   chainTools,
+  confirmAndIndex as confirmAndIndexWith,
+  expectConsistent as expectConsistentWith,
+  jobsOf,
   money,
-  openJobs,
   paySend,
   runCron,
-  type SettleJobLike,
 } from "./chain-helpers";
 import { signIn, signUp } from "./helpers";
 
@@ -28,18 +29,8 @@ const USDC = 1_000_000n;
 const control = (state: { down?: boolean; failGetLogsAfter?: number | null; duplicateLogs?: boolean }) =>
   fetch(`${proxyUrl}/__control`, { method: "POST", body: JSON.stringify(state) });
 
-async function jobsOf(userId: string, n: number): Promise<SettleJobLike[]> {
-  for (let i = 0; i < 50; i++) {
-    const jobs = await openJobs(userId);
-    if (jobs.length >= n) return jobs;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`expected ${n} settle jobs`);
-}
-
 async function confirmAndIndex(target = e) {
-  await chain.mine(CONFIRMATIONS);
-  await runCron(target);
+  await confirmAndIndexWith(target, chain);
 }
 
 const users: { id: string; address: Address; token: string }[] = [];
@@ -51,16 +42,7 @@ async function user(prefix: string, usdc = 0n) {
   return u;
 }
 
-/** Every user's mirror equals their vault balance, and deposits − withdrawals = balances + held + fees. */
-async function expectConsistent() {
-  const sum = { deposits: 0n, withdrawals: 0n, balance: 0n, held: 0n, fees: 0n };
-  for (const u of users) {
-    const t = await env.ACCOUNT.getByName(u.id).totals();
-    for (const k of Object.keys(sum) as (keyof typeof sum)[]) sum[k] += BigInt(t[k]);
-    expect(BigInt(t.balance) + BigInt(t.held)).toBe(await chain.vaultBalance(u.address));
-  }
-  expect(sum.deposits - sum.withdrawals).toBe(sum.balance + sum.held + sum.fees);
-}
+const expectConsistent = () => expectConsistentWith(chain, users);
 
 beforeAll(async () => {
   await control({});

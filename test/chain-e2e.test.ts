@@ -2,7 +2,8 @@
 // handler: deposit → credited after CONFIRMATIONS → send signed by the wallet →
 // accepted → settled on chain → paid with the real txHash → recipient credited →
 // withdraw on chain → reflected. Also with an ERC-1271 smart-account payer.
-// The relayer's part (SettleJob → settleBatch) is played by the test with viem.
+// The relayer's part (SettleJob → settleBatch) is played by the test with viem;
+// test/chain-relayer.test.ts runs the path through the real queue and Relayer.
 import { env } from "cloudflare:test";
 import { type Address, getAddress } from "viem";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
@@ -15,11 +16,13 @@ import {
   call,
   chainEnv,
   chainTools,
+  confirmAndIndex as confirmAndIndexWith,
+  expectConsistent,
+  jobsOf,
   money,
   openJobs,
   paySend,
   runCron,
-  type SettleJobLike,
 } from "./chain-helpers";
 import walletFixture from "./fixtures/erc1271-wallet.json";
 import { signUp } from "./helpers";
@@ -29,33 +32,7 @@ const e = chainEnv(info);
 const chain = chainTools(info);
 const USDC = 1_000_000n;
 
-/** SettleJobs appear once the sender's Account has booked the recipient's commit (a short group-commit timer). */
-async function jobsOf(userId: string, n: number): Promise<SettleJobLike[]> {
-  for (let i = 0; i < 50; i++) {
-    const jobs = await openJobs(userId);
-    if (jobs.length >= n) return jobs;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`expected ${n} settle jobs for ${userId}`);
-}
-
-async function confirmAndIndex() {
-  await chain.mine(CONFIRMATIONS);
-  await runCron(e);
-}
-
-async function totals(ids: string[]) {
-  const sum = { deposits: 0n, withdrawals: 0n, balance: 0n, held: 0n, fees: 0n };
-  for (const id of ids) {
-    const t = await env.ACCOUNT.getByName(id).totals();
-    for (const k of Object.keys(sum) as (keyof typeof sum)[]) sum[k] += BigInt(t[k]);
-  }
-  return sum;
-}
-
-function expectConserved(t: Awaited<ReturnType<typeof totals>>) {
-  expect(t.deposits - t.withdrawals).toBe(t.balance + t.held + t.fees);
-}
+const confirmAndIndex = () => confirmAndIndexWith(e, chain);
 
 describe("chain mode end to end (EOA payer)", () => {
   let alice: Awaited<ReturnType<typeof signUp>>;
@@ -137,7 +114,10 @@ describe("chain mode end to end (EOA payer)", () => {
     const ledger = await call(e, "GET", "/v1/payments/ledger", { token: bob.accessToken });
     expect(ledger.body.entries[0]).toMatchObject({ kind: "withdraw", amount: "600000", balanceAfter: "400000" });
     expect(ledger.body.entries[0].ref.startsWith(receipt.transactionHash)).toBe(true);
-    expectConserved(await totals([alice.user.id, bob.user.id]));
+    await expectConsistent(chain, [
+      { id: alice.user.id, address: alice.account.address },
+      { id: bob.user.id, address: bob.account.address },
+    ]);
   });
 
   it("two tabs paying at once both go through: the second re-signs the fresh intent it is handed", async () => {
@@ -231,6 +211,30 @@ describe("chain mode end to end (EOA payer)", () => {
     expect(unsigned.status).toBe(409);
     expect(unsigned.body.error).toBe("payment_intent_required");
     expect(await money(e, alice.accessToken)).toEqual(before);
+  });
+
+  it("while FEE_BPS differs from the vault's fee: intents are refused and launch readiness fails", async () => {
+    const wrong = chainEnv(info, { FEE_BPS: "300" }); // the vault was deployed charging 250
+    const before = await money(e, alice.accessToken);
+    const intent = await call(wrong, "POST", "/v1/payments/intents", {
+      token: alice.accessToken,
+      body: { to: bob.handle, body: "at which fee?" },
+    });
+    expect(intent.status).toBe(503);
+    expect(intent.body.error).toBe("fee_mismatch");
+    expect(await money(e, alice.accessToken)).toEqual(before);
+    const readiness = async (env: Env) => {
+      const r = await call(env, "GET", "/v1/compliance/launch-readiness", {
+        headers: { authorization: `Bearer ${e.ADMIN_TOKEN}` },
+      });
+      return r.body.checks.find((c: { name: string }) => c.name === "chain_contracts");
+    };
+    expect(await readiness(wrong)).toEqual({
+      name: "chain_contracts",
+      status: "fail",
+      reason: "FEE_BPS is 300 but the vault charges 250 basis points: quotes would not match what is charged",
+    });
+    expect((await readiness(e)).status).toBe("pass");
   });
 
   it("a free message needs no signature and settles nothing on chain", async () => {

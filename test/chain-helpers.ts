@@ -14,14 +14,16 @@ import {
 } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { foundry } from "viem/chains";
+import { expect } from "vitest";
 import { mockUsdcAbi, vaultAbi } from "../worker/chain/abis";
-import { forViem, type TypedPayment } from "../worker/domain/payment-intent";
+import type { SettleJob } from "../worker/chain/settle-job";
+import { forViem, paymentValues, type TypedPayment } from "../worker/domain/payment-intent";
 import worker from "../worker/index";
 import { ORIGIN } from "./helpers";
 import type { ChainInfo } from "./provided";
 
-/** anvil's account #2: plays the relayer (the settle queue's consumer lives on branch `relayer`). */
-const RELAYER_KEY = "0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a";
+/** anvil's account #2: mints test USDC (MockUSDC lets anyone) and, in the files that settle by hand, plays the relayer. */
+const MINTER_KEY = "0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a";
 export const CONFIRMATIONS = 2;
 
 export function chainEnv(info: ChainInfo, extra: Record<string, string> = {}): Env {
@@ -75,7 +77,7 @@ export function chainTools(info: ChainInfo) {
   const chain = { ...foundry, rpcUrls: { default: { http: [info.rpcUrl] } } };
   const pub = createPublicClient({ chain, cacheTime: 0, transport: http(info.rpcUrl) });
   const rpc = (method: string, params: unknown[] = []) => pub.request({ method, params } as never) as Promise<any>;
-  const relayer = privateKeyToAccount(RELAYER_KEY);
+  const minter = privateKeyToAccount(MINTER_KEY);
 
   async function send(account: Account, address: Address, abi: any, functionName: string, args: unknown[]) {
     const w = createWalletClient({ account, chain, transport: http(info.rpcUrl) });
@@ -97,7 +99,7 @@ export function chainTools(info: ChainInfo) {
     /** Gas money and test USDC for a fresh wallet. */
     async fund(a: Address, usdc: bigint) {
       await rpc("anvil_setBalance", [a, "0x56BC75E2D63100000"]);
-      await send(relayer, info.token, mockUsdcAbi, "mint", [a, usdc]);
+      await send(minter, info.token, mockUsdcAbi, "mint", [a, usdc]);
     },
     /** approve + deposit from the wallet itself (or depositFor another address). */
     async deposit(from: Account, amount: bigint, forAddress?: Address): Promise<TransactionReceipt> {
@@ -107,19 +109,14 @@ export function chainTools(info: ChainInfo) {
         : send(from, info.vault, vaultAbi, "deposit", [amount]);
     },
     withdraw: (from: Account, amount: bigint) => send(from, info.vault, vaultAbi, "withdraw", [amount]),
-    /** What the relayer does with SettleJobs: one settleBatch transaction. */
-    async settle(jobs: SettleJobLike[]): Promise<TransactionReceipt> {
+    /** A settleBatch transaction sent by hand (test/chain-relayer.test.ts goes through the real Relayer). */
+    async settle(jobs: SettleJob[]): Promise<TransactionReceipt> {
       const payments = jobs.map((j) => ({
-        payment: {
-          ...j.payment,
-          amount: BigInt(j.payment.amount),
-          nonce: BigInt(j.payment.nonce),
-          deadline: BigInt(j.payment.deadline),
-        },
+        payment: paymentValues(j.payment),
         channel: j.channel,
         signature: j.signature,
       }));
-      return send(relayer, info.vault, vaultAbi, "settleBatch", [payments]);
+      return send(minter, info.vault, vaultAbi, "settleBatch", [payments]);
     },
     paidEvents: (r: TransactionReceipt) => parseEventLogs({ abi: vaultAbi, logs: r.logs, eventName: "MessagePaid" }),
     skippedEvents: (r: TransactionReceipt) =>
@@ -128,23 +125,19 @@ export function chainTools(info: ChainInfo) {
   return tools;
 }
 
-export interface SettleJobLike {
-  payment: {
-    payer: Address;
-    recipient: Address;
-    messageId: Hex;
-    contentHash: Hex;
-    amount: string;
-    nonce: string;
-    deadline: string;
-  };
-  signature: Hex;
-  channel: number;
+/** Accepted payments of `userId` waiting for the relayer, oldest nonce first. */
+export async function openJobs(userId: string): Promise<SettleJob[]> {
+  return (await env.ACCOUNT.getByName(userId).openSettleJobs()) as SettleJob[];
 }
 
-/** Accepted payments of `userId` waiting for the relayer, oldest nonce first. */
-export async function openJobs(userId: string): Promise<SettleJobLike[]> {
-  return (await env.ACCOUNT.getByName(userId).openSettleJobs()) as SettleJobLike[];
+/** SettleJobs appear once the sender's Account has booked the recipient's commit (a short group-commit timer). */
+export async function jobsOf(userId: string, n: number): Promise<SettleJob[]> {
+  for (let i = 0; i < 50; i++) {
+    const jobs = await openJobs(userId);
+    if (jobs.length >= n) return jobs;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`expected ${n} settle jobs for ${userId}`);
 }
 
 /** Asks for an intent, signs it with `signer` (the wallet, or a smart account's owner), sends. */
@@ -171,4 +164,36 @@ export async function paySend(
 export async function money(e: Env, token: string) {
   const me = await call(e, "GET", "/v1/me", { token });
   return { balance: BigInt(me.body.balance), held: BigInt(me.body.held) };
+}
+
+/** Mines CONFIRMATIONS blocks, then runs the real cron (the indexer applies what they confirmed). */
+export async function confirmAndIndex(e: Env, chain: ReturnType<typeof chainTools>): Promise<void> {
+  await chain.mine(CONFIRMATIONS);
+  await runCron(e);
+}
+
+/** Sums of the Accounts' money totals. */
+export async function totals(ids: string[]) {
+  const sum = { deposits: 0n, withdrawals: 0n, balance: 0n, held: 0n, fees: 0n };
+  for (const id of ids) {
+    const t = await env.ACCOUNT.getByName(id).totals();
+    for (const k of Object.keys(sum) as (keyof typeof sum)[]) sum[k] += BigInt(t[k]);
+  }
+  return sum;
+}
+
+/**
+ * Every user's mirror (balance + held) equals their vault balance, and
+ * deposits − withdrawals = balances + held + fees over them all.
+ */
+export async function expectConsistent(
+  chain: ReturnType<typeof chainTools>,
+  users: { id: string; address: Address }[],
+): Promise<void> {
+  for (const u of users) {
+    const t = await env.ACCOUNT.getByName(u.id).totals();
+    expect(BigInt(t.balance) + BigInt(t.held), `mirror of ${u.id}`).toBe(await chain.vaultBalance(u.address));
+  }
+  const sum = await totals(users.map((u) => u.id));
+  expect(sum.deposits - sum.withdrawals).toBe(sum.balance + sum.held + sum.fees);
 }

@@ -14,11 +14,9 @@ declare module "vitest" {
     fakeProviderUrl: string;
     /** JSON-RPC URL of the anvil started by test/fakes/global-setup.mjs. */
     anvilUrl: string;
-    /** JSON-RPC URL of a second anvil, only for test/relayer.test.ts (it toggles mining, drops transactions). */
-    relayerAnvilUrl: string;
     /** An ERC-1271 contract wallet deployed there, and its owner's key. */
     contractWallet: { address: `0x${string}`; ownerKey: `0x${string}` };
     /** Anvils with MockUSDC + PayInboxVault deployed, one per chain test file (test/fakes/chain.mjs). */
-    chains: Record<"e2e" | "chaos", ChainInfo>;
+    chains: Record<"e2e" | "chaos" | "relayerPath" | "relayer", ChainInfo>;
   }
 }

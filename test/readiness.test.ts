@@ -187,6 +187,12 @@ describe("launch readiness", () => {
       "no fee recipient",
     );
     expect(chainContractsCheck(chainEnv, vault({ error: "ContractFunctionExecutionError" })).status).toBe("fail");
+    // FEE_BPS (250 here) must be what the vault charges.
+    expect(chainContractsCheck(chainEnv, vault({ feeBps: 250n })).status).toBe("pass");
+    expect(chainContractsCheck(chainEnv, vault({ feeBps: 300n }))).toMatchObject({
+      status: "fail",
+      reason: "FEE_BPS is 250 but the vault charges 300 basis points: quotes would not match what is charged",
+    });
   });
 
   it("the migrations check passes on the applied test database", async () => {

@@ -1,5 +1,5 @@
-// A Paid Inbox vault on a real anvil for Worker tests: deploy (viem, bytecode
-// fixture), fund payers through depositFor, sign payments as a wallet would, and
+// A Paid Inbox vault on a real anvil for Worker tests (deployed by
+// test/fakes/chain.mjs, as for the chain-* files): fund payers through depositFor, sign payments as a wallet would, and
 // talk to anvil's test methods (mining, mempool).
 import {
   type Address,
@@ -15,10 +15,10 @@ import {
 import { privateKeyToAccount } from "viem/accounts";
 import { foundry } from "viem/chains";
 import { mockUsdcAbi, vaultAbi } from "../worker/chain/abis";
-import { paymentDomain, paymentMessage, paymentTypes } from "../worker/chain/packed-batch";
 import type { SettleJob } from "../worker/chain/settle-job";
+import { forViem, typedPayment } from "../worker/domain/payment-intent";
 import wallet1271 from "./fixtures/erc1271-wallet.json";
-import contracts from "./fixtures/vault-contracts.json";
+import type { ChainInfo } from "./provided";
 
 // anvil's account #0 (public test key): deploys, mints and deposits for the payers.
 const DEPLOYER = privateKeyToAccount("0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80");
@@ -47,29 +47,18 @@ export async function rpcCall<T>(rpcUrl: string, method: string, params: unknown
   return body.result as T;
 }
 
-export async function deployVault(rpcUrl: string): Promise<TestVault> {
-  const deployer = walletClient(rpcUrl);
-  const deploy = async (abi: readonly unknown[], code: Hex, args: unknown[]) => {
-    const hash = await deployer.deployContract({ abi, bytecode: code, args } as never);
-    const receipt = await deployer.waitForTransactionReceipt({ hash });
-    return receipt.contractAddress as Address;
-  };
-  const token = await deploy(mockUsdcAbi, contracts.MockUSDC.bytecode as Hex, []);
-  const vault = await deploy(vaultAbi, contracts.PayInboxVault.bytecode as Hex, [
-    token,
-    DEPLOYER.address,
-    DEPLOYER.address,
-    250n,
-  ]);
-  await send(deployer, token, mockUsdcAbi, "mint", [DEPLOYER.address, 10n ** 15n]);
-  await send(deployer, token, mockUsdcAbi, "approve", [vault, 2n ** 255n]);
+/** The vault of a test anvil (test/fakes/chain.mjs deployed it), with the deployer able to depositFor anyone. */
+export async function vaultOn(info: ChainInfo): Promise<TestVault> {
+  const deployer = walletClient(info.rpcUrl);
+  await send(deployer, info.token, mockUsdcAbi, "mint", [DEPLOYER.address, 10n ** 15n]);
+  await send(deployer, info.token, mockUsdcAbi, "approve", [info.vault, 2n ** 255n]);
   return {
-    rpcUrl,
-    chainId: foundry.id,
-    vault,
-    token,
+    rpcUrl: info.rpcUrl,
+    chainId: info.chainId,
+    vault: info.vault,
+    token: info.token,
     deployer,
-    rpc: (method, params) => rpcCall(rpcUrl, method, params),
+    rpc: (method, params) => rpcCall(info.rpcUrl, method, params),
   };
 }
 
@@ -119,12 +108,9 @@ export async function signedJob(
     signature: "0x",
     channel: 1,
   };
-  job.signature = await signer.signTypedData({
-    domain: paymentDomain(v.chainId, v.vault),
-    types: paymentTypes,
-    primaryType: "Payment",
-    message: paymentMessage(job),
-  });
+  job.signature = await signer.signTypedData(
+    forViem(typedPayment({ chainId: v.chainId, verifyingContract: v.vault }, job.payment)),
+  );
   return job;
 }
 

@@ -23,6 +23,7 @@ import { opsRoutes } from "./routes/ops";
 import { passkeyRoutes } from "./routes/passkeys";
 import { paymentRoutes } from "./routes/payments";
 import { recipientRoutes } from "./routes/recipients";
+import { sessionRoutes } from "./routes/sessions";
 import { signInMethodRoutes } from "./routes/sign-in-methods";
 import { verifyRoutes } from "./routes/verify";
 import { walletRoutes } from "./routes/wallet";
@@ -77,6 +78,7 @@ const routes = app
   .route("/v1/me", meRoutes)
   .route("/v1/me", walletRoutes)
   .route("/v1/me", signInMethodRoutes)
+  .route("/v1/me", sessionRoutes)
   .route("/v1", recipientRoutes)
   .route("/v1", messageRoutes)
   .route("/v1/payments", paymentRoutes)

@@ -271,15 +271,40 @@ export function failureNoticed(sql: SqlStorage, messageId: string): void {
 export function unsentJobs(sql: SqlStorage, limit = 50): { messageId: string; job: unknown }[] {
   return sql
     .exec<{ message_id: string; settle_job: string }>(
-      "SELECT message_id, settle_job FROM outbox WHERE hold_state = 'onchain' AND job_sent = 0 ORDER BY pay_nonce LIMIT ?",
+      "SELECT message_id, settle_job FROM outbox WHERE hold_state = 'onchain' AND job_sent = 0 ORDER BY CAST(pay_nonce AS INTEGER) LIMIT ?",
       limit,
     )
     .toArray()
     .map((r) => ({ messageId: r.message_id, job: JSON.parse(r.settle_job) }));
 }
 
-export function markJobsSent(sql: SqlStorage, messageIds: string[]): void {
+function markJobsSent(sql: SqlStorage, messageIds: string[]): void {
   for (const id of messageIds) sql.exec("UPDATE outbox SET job_sent = 1 WHERE message_id = ?", id);
+}
+
+/**
+ * Sends every unsent SettleJob to the `settle` queue, 50 a batch; false if the
+ * queue refused (the caller retries later). The caller shares one run between
+ * concurrent callers and must clear it from `.finally` on the returned promise:
+ * cleared inside the run, a run with nothing to send would finish before it was
+ * stored, and that settled promise would then stand in for every later call —
+ * no SettleJob would reach the queue again until the object restarted.
+ */
+export async function sendUnsentJobs(sql: SqlStorage, queue: Queue): Promise<boolean> {
+  for (;;) {
+    const jobs = unsentJobs(sql);
+    if (!jobs.length) return true;
+    try {
+      await queue.sendBatch(jobs.map((j) => ({ body: j.job, contentType: "json" as const })));
+    } catch (err) {
+      console.warn(`settle queue send failed, will retry: ${(err as Error).message}`);
+      return false;
+    }
+    markJobsSent(
+      sql,
+      jobs.map((j) => j.messageId),
+    );
+  }
 }
 
 /** Applies one indexed vault event to this Account, once. Runs inside a commit. */

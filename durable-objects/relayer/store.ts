@@ -30,8 +30,14 @@ export type AttemptRow = {
   broadcasts: number;
 };
 
-/** Jobs that failed to settle this many times (reverted transactions) stop being retried. */
+/**
+ * Jobs that failed to settle this many times (reverted transactions) stop being
+ * retried: they become `failed` until the payer's Account has been told
+ * (`reported`), so the payment shows `payment_failed` and its hold is released.
+ */
 export const MAX_JOB_ATTEMPTS = 5;
+/** The failure reason a given-up payment carries (the vault's reasons are its error names). */
+export const SETTLEMENT_REVERTED = "SettlementReverted";
 /** Finished transactions kept for the status view. */
 const KEEP_FINISHED_TXS = 200;
 
@@ -119,7 +125,20 @@ export function queuedJobs(sql: SqlStorage, limit: number): { id: number; job: S
     .map((r) => ({ id: r.id, job: JSON.parse(r.body) as SettleJob }));
 }
 
-export function countJobs(sql: SqlStorage, state: "queued" | "sent" | "failed"): number {
+/** Jobs given up on whose payer's Account has not been told yet, at most `limit`. */
+export function failedJobs(sql: SqlStorage, limit: number): { id: number; job: SettleJob }[] {
+  return sql
+    .exec<{ id: number; body: string }>("SELECT id, body FROM jobs WHERE state = 'failed' ORDER BY id LIMIT ?", limit)
+    .toArray()
+    .map((r) => ({ id: r.id, job: JSON.parse(r.body) as SettleJob }));
+}
+
+/** The payer's Account knows the job failed (a later redelivery may queue it again). */
+export function markReported(sql: SqlStorage, id: number): void {
+  sql.exec("UPDATE jobs SET state = 'reported' WHERE id = ? AND state = 'failed'", id);
+}
+
+export function countJobs(sql: SqlStorage, state: "queued" | "sent" | "failed" | "reported"): number {
   return sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM jobs WHERE state = ?", state).one().n;
 }
 

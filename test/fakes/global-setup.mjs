@@ -12,30 +12,37 @@ export const WALLET_OWNER_KEY = "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7
 
 /** @param {import("vitest/node").TestProject} project */
 export default async function setup(project) {
-  const [server, anvil, relayerAnvil, chainE2e, chainChaos] = await Promise.all([
+  const [server, anvil, chainE2e, chainChaos, chainRelay, chainRelayer] = await Promise.all([
     startFakeProviders(FAKE),
     startAnvil(),
-    startAnvil(),
+    startChain(),
+    startChain(),
     startChain(),
     startChain(),
   ]);
-  // Chain mode (test/chain-*.test.ts): one anvil with the vault per test file.
+  // Chain mode (test/chain-*.test.ts): one anvil with the vault per test file, so files
+  // that mine, snapshot or stop mining never disturb each other.
   // The chaos file reaches its anvil through a proxy that can fail or duplicate on demand.
   const proxy = await startRpcProxy(chainChaos.info.rpcUrl);
-  project.provide("chains", { e2e: chainE2e.info, chaos: { ...chainChaos.info, proxyUrl: proxy.url } });
+  project.provide("chains", {
+    e2e: chainE2e.info,
+    chaos: { ...chainChaos.info, proxyUrl: proxy.url },
+    relayerPath: chainRelay.info, // test/chain-relayer.test.ts
+    // test/relayer.test.ts stops and starts mining and drops transactions.
+    relayer: chainRelayer.info,
+  });
   project.provide("fakeProviderUrl", server.url);
   project.provide("anvilUrl", anvil.url);
-  // The relayer tests stop and start mining and drop transactions: they get an anvil of their own.
-  project.provide("relayerAnvilUrl", relayerAnvil.url);
   project.provide("contractWallet", {
     address: await deployContractWallet(anvil.client, privateKeyToAccount(WALLET_OWNER_KEY).address),
     ownerKey: WALLET_OWNER_KEY,
   });
   return () => {
     anvil.close();
-    relayerAnvil.close();
+    chainRelayer.close();
     chainE2e.close();
     chainChaos.close();
+    chainRelay.close();
     proxy.close();
     return server.close();
   };

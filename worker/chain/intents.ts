@@ -5,6 +5,7 @@
 // issued, so an abandoned intent blocks nothing (docs/architecture.md, Chain mode).
 import { type Address, createPublicClient, type Hex, http } from "viem";
 import type { ChainPayment } from "../../durable-objects/account/chain";
+import { config } from "../config";
 import { type MessageId, messageIdFor } from "../domain/message-id";
 import {
   contentHashOf,
@@ -16,6 +17,7 @@ import {
 import { ApiError } from "../http/errors";
 import { vaultAbi } from "./abis";
 import { type ChainConfig, requireChain } from "./config";
+import { feeMismatch, vaultFeeBps } from "./vault-fee";
 import { walletsOf } from "./wallets";
 
 export interface IntentAnswer {
@@ -78,7 +80,14 @@ export async function issueIntent(env: Env, input: IntentInput): Promise<IntentA
       price: `${quote.price}`,
     });
   }
-  const account = await env.ACCOUNT.getByName(input.senderId).chainIntent(await vaultNonce(c, payer));
+  const [nonce, vaultBps] = await Promise.all([vaultNonce(c, payer), vaultFeeBps(c)]);
+  // The quote's fee is FEE_BPS; the vault takes its own at settlement. Never ask for a signature while they differ.
+  const mismatch = feeMismatch(config(env).feeBps, vaultBps);
+  if (mismatch) {
+    console.error(`fee_mismatch: ${mismatch}`);
+    throw new ApiError(503, "fee_mismatch", "Payments are paused: the app's fee does not match the vault's.");
+  }
+  const account = await env.ACCOUNT.getByName(input.senderId).chainIntent(nonce);
   if (quote.total > BigInt(account.available)) {
     throw new ApiError(402, "insufficient_balance", "Your confirmed vault balance does not cover price + fee.", {
       required: `${quote.total}`,

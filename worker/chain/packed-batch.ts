@@ -13,38 +13,9 @@ import {
   signatureToCompactSignature,
   size,
 } from "viem";
+import { forViem, paymentValues, typedPayment } from "../domain/payment-intent";
 import { vaultAbi } from "./abis";
 import type { SettleJob } from "./settle-job";
-
-/** EIP-712 `Payment` as the vault defines it (contracts/src/interfaces/IPayInboxVault.sol). */
-export const paymentTypes = {
-  Payment: [
-    { name: "payer", type: "address" },
-    { name: "recipient", type: "address" },
-    { name: "messageId", type: "bytes32" },
-    { name: "contentHash", type: "bytes32" },
-    { name: "amount", type: "uint256" },
-    { name: "nonce", type: "uint256" },
-    { name: "deadline", type: "uint256" },
-  ],
-} as const;
-
-export function paymentDomain(chainId: number, vault: Address) {
-  return { name: "PayInboxVault", version: "1", chainId, verifyingContract: vault } as const;
-}
-
-export function paymentMessage(job: SettleJob) {
-  const p = job.payment;
-  return {
-    payer: p.payer,
-    recipient: p.recipient,
-    messageId: p.messageId,
-    contentHash: p.contentHash,
-    amount: BigInt(p.amount),
-    nonce: BigInt(p.nonce),
-    deadline: BigInt(p.deadline),
-  };
-}
 
 /** Payments whose fields fit the packed layout's narrow widths. */
 function fitsPacked(job: SettleJob): boolean {
@@ -66,10 +37,7 @@ export async function compactSignatureOf(job: SettleJob, chainId: number, vault:
   if (size(job.signature) !== 65) return null;
   try {
     const signer = await recoverTypedDataAddress({
-      domain: paymentDomain(chainId, vault),
-      types: paymentTypes,
-      primaryType: "Payment",
-      message: paymentMessage(job),
+      ...forViem(typedPayment({ chainId, verifyingContract: vault }, job.payment)),
       signature: job.signature,
     });
     if (signer.toLowerCase() !== job.payment.payer.toLowerCase()) return null;
@@ -128,7 +96,9 @@ export async function settleTransaction(
   const data = encodeFunctionData({
     abi: vaultAbi,
     functionName: "settleBatch",
-    args: [jobs.map((job) => ({ payment: paymentMessage(job), channel: job.channel, signature: job.signature }))],
+    args: [
+      jobs.map((job) => ({ payment: paymentValues(job.payment), channel: job.channel, signature: job.signature })),
+    ],
   });
   return { data, gas };
 }

@@ -4,20 +4,12 @@
 // `settleBatch`. Produced by the send path, consumed by the relayer. The indexed
 // `MessagePaid` / `PaymentSkipped` event, not the relayer's receipt, decides the
 // message's fate.
-import type { Address, Hex } from "viem";
+import type { Hex } from "viem";
+import type { PaymentMessage } from "../domain/payment-intent";
 
 export interface SettleJob {
-  payment: {
-    payer: Address;
-    recipient: Address;
-    /** bytes32: the off-chain messageId. */
-    messageId: Hex;
-    contentHash: Hex;
-    /** Base units, decimal strings (uint256 on chain). */
-    amount: string;
-    nonce: string;
-    deadline: string;
-  };
+  /** The signed `Payment` as on the wire (worker/domain/payment-intent.ts). */
+  payment: PaymentMessage;
   /** The payer's signature over the typed data: 65-byte ECDSA, or whatever an ERC-1271 wallet accepts. */
   signature: Hex;
   /** App-defined delivery-channel tag echoed in `MessagePaid`. */

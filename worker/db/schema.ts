@@ -72,6 +72,9 @@ export const refreshTokens = sqliteTable(
     rotatedAt: integer("rotated_at"),
     revokedAt: integer("revoked_at"),
     createdAt: integer("created_at").notNull().default(now),
+    /** The session (family) this token belongs to: its device summary and sign-in time, copied on rotation. */
+    device: text("device"),
+    sessionStartedAt: integer("session_started_at"),
   },
   (t) => [index("refresh_tokens_family").on(t.familyId), index("refresh_tokens_user").on(t.userId)],
 );

@@ -60,14 +60,26 @@ export function typedPayment(domain: ChainDomain, message: PaymentMessage): Type
   };
 }
 
+/** The `Payment` struct as viem and the vault's ABI take it (uint256 as bigint). */
+export function paymentValues(m: PaymentMessage) {
+  return {
+    payer: m.payer,
+    recipient: m.recipient,
+    messageId: m.messageId,
+    contentHash: m.contentHash,
+    amount: BigInt(m.amount),
+    nonce: BigInt(m.nonce),
+    deadline: BigInt(m.deadline),
+  };
+}
+
 /** viem's view of the typed data (bigint uint256s) for signing or recovering. */
 export function forViem(t: TypedPayment) {
-  const m = t.message;
   return {
     domain: t.domain,
     types: t.types,
     primaryType: t.primaryType,
-    message: { ...m, amount: BigInt(m.amount), nonce: BigInt(m.nonce), deadline: BigInt(m.deadline) },
+    message: paymentValues(t.message),
   } as const;
 }
 

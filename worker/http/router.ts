@@ -7,7 +7,7 @@ import { ApiError } from "./errors";
 export type AppEnv = {
   Bindings: Env;
   /** errorCode: the `error` of a non-2xx answer, for the access log (set by app.onError). */
-  Variables: { userId: string; errorCode?: string };
+  Variables: { userId: string; sessionId?: string | null; errorCode?: string };
 };
 
 export function createRouter() {

@@ -1,14 +1,16 @@
 import { createMiddleware } from "hono/factory";
 import { sha256Hex, timingSafeEqual } from "../auth/crypto";
-import { verifyAccessToken } from "../auth/sessions";
+import { verifyAccess, verifyAccessToken } from "../auth/sessions";
 import { ApiError, unauthorized } from "../http/errors";
 import type { AppEnv } from "../http/router";
 
-/** Requires `Authorization: Bearer <accessToken>`; sets c.var.userId. */
+/** Requires `Authorization: Bearer <accessToken>`; sets c.var.userId (and sessionId: the token's session). */
 export const requireUser = createMiddleware<AppEnv>(async (c, next) => {
-  const userId = await optionalUserId(c.req.header("authorization"), c.env);
-  if (!userId) throw unauthorized();
-  c.set("userId", userId);
+  const match = c.req.header("authorization")?.match(/^Bearer\s+(\S+)$/i);
+  const claims = match ? await verifyAccess(c.env, match[1]) : null;
+  if (!claims) throw unauthorized();
+  c.set("userId", claims.userId);
+  c.set("sessionId", claims.sessionId);
   await next();
 });
 

@@ -5,6 +5,7 @@
 // message (config() refuses to load without APP_ORIGIN outside development —
 // which is itself the finding).
 import journal from "../../migrations/meta/_journal.json";
+import { feeMismatch } from "../chain/vault-fee";
 import { config } from "../config";
 import { identityConfig } from "../identity/config";
 import { CONSENT_VERSION } from "../notify/consent";
@@ -156,7 +157,14 @@ export interface Facts {
   deadLettersDay: number;
   newestCheckpointAt: number | null;
   chain: Awaited<ReturnType<typeof chainStatus>>;
-  vault: { configured: boolean; paused: boolean | null; feeRecipient: string | null; error?: string } | null;
+  vault: {
+    configured: boolean;
+    paused: boolean | null;
+    feeRecipient: string | null;
+    /** The vault's fee in basis points (null when unread). */
+    feeBps?: bigint | null;
+    error?: string;
+  } | null;
 }
 
 export function migrationsCheck(applied: string[]): Check {
@@ -193,7 +201,9 @@ export function chainContractsCheck(env: Env, vault: Facts["vault"]): Check {
   if (vault.error) return fail("chain_contracts", `cannot read the vault: ${vault.error}`);
   if (vault.paused) return fail("chain_contracts", "the vault is paused");
   if (!vault.feeRecipient || /^0x0{40}$/i.test(vault.feeRecipient)) return fail("chain_contracts", "no fee recipient");
-  return pass("chain_contracts", "vault configured, not paused, fee recipient set");
+  const mismatch = feeMismatch(config(env).feeBps, vault.feeBps ?? null);
+  if (mismatch) return fail("chain_contracts", `${mismatch}: quotes would not match what is charged`);
+  return pass("chain_contracts", "vault configured, not paused, fee recipient set, fee matches FEE_BPS");
 }
 
 async function readVault(env: Env): Promise<Facts["vault"]> {
@@ -205,11 +215,17 @@ async function readVault(env: Env): Promise<Facts["vault"]> {
     const [{ createPublicClient, http }, { vaultAbi }] = await Promise.all([import("viem"), import("../chain/abis")]);
     const client = createPublicClient({ transport: http(e.CHAIN_RPC_URL) });
     const address = e.VAULT_ADDRESS as `0x${string}`;
-    const [paused, feeRecipient] = await Promise.all([
+    const [paused, feeRecipient, feeBps] = await Promise.all([
       client.readContract({ address, abi: vaultAbi, functionName: "paused" }),
       client.readContract({ address, abi: vaultAbi, functionName: "feeRecipient" }),
+      client.readContract({ address, abi: vaultAbi, functionName: "feeBps" }),
     ]);
-    return { configured: true, paused: paused as boolean, feeRecipient: feeRecipient as string };
+    return {
+      configured: true,
+      paused: paused as boolean,
+      feeRecipient: feeRecipient as string,
+      feeBps: BigInt(feeBps as bigint),
+    };
   } catch (err) {
     return { configured: true, paused: null, feeRecipient: null, error: (err as Error).name };
   }

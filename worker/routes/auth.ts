@@ -2,6 +2,7 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { isAddress } from "viem";
 import { recordSignup } from "../abuse";
 import { clearSessionCookies, cookieRefreshToken, deliverSession, wantsCookieSession } from "../auth/cookie-session";
+import { deviceOf } from "../auth/device";
 import { issueSession, logout, rotateRefreshToken } from "../auth/sessions";
 import { createChallenge, type SiweContext, verifyChallenge } from "../auth/siwe";
 import { config } from "../config";
@@ -106,7 +107,7 @@ export const authRoutes = createRouter()
     if (!outcome.ok) throw new ApiError(401, "unauthorized", `Sign-in refused (${outcome.reason}).`);
     const { user, created } = await upsertWalletUser(c.env, outcome.address);
     if (created) await recordSignup(c.env, user.id, c.req);
-    const pair = await issueSession(c.env, user.id);
+    const pair = await issueSession(c.env, user.id, deviceOf(c.req.header("user-agent")));
     return c.json(deliverSession(c, { ...pair, user: toUserJson(user) }), 200);
   })
   .openapi(refresh, async (c) => {

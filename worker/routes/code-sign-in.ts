@@ -1,6 +1,7 @@
 // Sign-in with a one-time code by email or SMS (mounted at /v1/auth/code).
 import { createRoute, z } from "@hono/zod-openapi";
 import { deliverSession } from "../auth/cookie-session";
+import { deviceOf } from "../auth/device";
 import { issueSession } from "../auth/sessions";
 import { unauthorized } from "../http/errors";
 import { createRouter, errors, jsonBody, jsonResponse } from "../http/router";
@@ -68,6 +69,10 @@ export const codeSignInRoutes = createRouter()
     const { userId, created } = await finishCodeSignIn(c.env, challengeId, code);
     const user = await findUser(c.env, userId);
     if (!user) throw unauthorized();
-    const session = { ...(await issueSession(c.env, userId)), user: toUserJson(user), created };
+    const session = {
+      ...(await issueSession(c.env, userId, deviceOf(c.req.header("user-agent")))),
+      user: toUserJson(user),
+      created,
+    };
     return c.json(deliverSession(c, session), 200);
   });

@@ -45,6 +45,10 @@ const InboxMessage = z
     readAt: z.string().nullable(),
     txHash: z.string().nullable().openapi({ description: "chain mode: the transaction that paid it" }),
     inReplyTo: z.string().nullable(),
+    replyBy: z
+      .string()
+      .nullable()
+      .openapi({ description: "pay-on-reply messages: reply before this time to collect the price (else null)" }),
   })
   .openapi("InboxMessage");
 
@@ -136,7 +140,14 @@ const inbox = createRoute({
   middleware: [requireUser] as const,
   request: { query: PageQuery },
   responses: {
-    200: jsonResponse(z.object({ messages: z.array(InboxMessage), nextCursor: z.string().nullable() }), "A page"),
+    200: jsonResponse(
+      z.object({
+        messages: z.array(InboxMessage),
+        nextCursor: z.string().nullable(),
+        unread: z.number().int().openapi({ description: "unread messages in the whole inbox, not just this page" }),
+      }),
+      "A page",
+    ),
     ...errors(400, 401),
   },
 });
@@ -236,7 +247,7 @@ export const messageRoutes = createRouter()
   .openapi(inbox, async (c) => {
     const { cursor, limit } = c.req.valid("query");
     const p = await c.env.ACCOUNT.getByName(c.var.userId).inbox(cursorOf(cursor), limit);
-    return c.json({ messages: p.items, nextCursor: p.nextCursor }, 200);
+    return c.json({ messages: p.items, nextCursor: p.nextCursor, unread: p.unread }, 200);
   })
   .openapi(inboxOne, async (c) => {
     const m = await c.env.ACCOUNT.getByName(c.var.userId).inboxMessage(c.req.valid("param").messageId);

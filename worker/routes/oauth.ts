@@ -10,6 +10,7 @@ import { deleteCookie, getCookie, setCookie } from "hono/cookie";
 import { recordSignup } from "../abuse";
 import { deliverSession } from "../auth/cookie-session";
 import { timingSafeEqual } from "../auth/crypto";
+import { deviceOf } from "../auth/device";
 import { issueSession } from "../auth/sessions";
 import { ApiError, notFound, unauthorized } from "../http/errors";
 import { type AppEnv, bearerAuth, createRouter, errors, jsonBody, jsonResponse } from "../http/router";
@@ -111,10 +112,10 @@ const exchangeRoute = createRoute({
   responses: { 200: jsonResponse(SessionSchema, "Signed in"), ...errors(400, 401) },
 });
 
-async function sessionFor(env: Env, userId: string) {
+async function sessionFor(env: Env, userId: string, device: string | null) {
   const user = await findUser(env, userId);
   if (!user) throw unauthorized();
-  return { ...(await issueSession(env, userId)), user: toUserJson(user) };
+  return { ...(await issueSession(env, userId, device)), user: toUserJson(user) };
 }
 
 export const oauthRoutes = createRouter()
@@ -157,7 +158,7 @@ export const oauthRoutes = createRouter()
     }
     if (outcome.created) await recordSignup(c.env, outcome.userId, c.req);
     if (json) {
-      const s = await sessionFor(c.env, outcome.userId);
+      const s = await sessionFor(c.env, outcome.userId, deviceOf(c.req.header("user-agent")));
       return c.json({ ...s, created: outcome.created, linked: outcome.linked }, 200);
     }
     const oneTime = await createExchangeCode(c.env, outcome.userId, state);
@@ -170,5 +171,5 @@ export const oauthRoutes = createRouter()
     deleteCookie(c, STATE_COOKIE, { path: COOKIE_PATH });
     const userId = cookie ? await redeemExchangeCode(c.env, c.req.valid("json").code, cookie) : null;
     if (!userId) throw unauthorized("The sign-in code is invalid, expired or already used.");
-    return c.json(deliverSession(c, await sessionFor(c.env, userId)), 200);
+    return c.json(deliverSession(c, await sessionFor(c.env, userId, deviceOf(c.req.header("user-agent")))), 200);
   });

@@ -356,7 +356,12 @@ const relayer = createRoute({
         vault: z.string().nullable(),
         nextNonce: z.number().nullable(),
         queued: z.number(),
-        failed: z.number(),
+        failed: z
+          .number()
+          .openapi({ description: "payments given up on (transactions kept reverting), Account not told yet" }),
+        reported: z
+          .number()
+          .openapi({ description: "payments given up on and reported to the payer's Account (payment_failed)" }),
         inFlight: z.array(relayerTx),
         recent: z.array(relayerTx),
         lastError: z.string().nullable(),

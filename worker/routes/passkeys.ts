@@ -5,6 +5,7 @@ import { createRoute, z } from "@hono/zod-openapi";
 import type { AuthenticationResponseJSON, RegistrationResponseJSON } from "@simplewebauthn/server";
 import { recordSignup } from "../abuse";
 import { deliverSession } from "../auth/cookie-session";
+import { deviceOf } from "../auth/device";
 import { issueSession } from "../auth/sessions";
 import { ApiError, unauthorized } from "../http/errors";
 import { bearerAuth, createRouter, errors, jsonBody, jsonResponse } from "../http/router";
@@ -120,10 +121,10 @@ function refuse(reason: PasskeyFailure): never {
   throw unauthorized(`Passkey refused (${reason}).`);
 }
 
-async function session(env: Env, userId: string) {
+async function session(env: Env, userId: string, device: string | null) {
   const user = await findUser(env, userId);
   if (!user) throw unauthorized();
-  return { ...(await issueSession(env, userId)), user: toUserJson(user) };
+  return { ...(await issueSession(env, userId, device)), user: toUserJson(user) };
 }
 
 export const passkeyRoutes = createRouter()
@@ -137,7 +138,10 @@ export const passkeyRoutes = createRouter()
     if (!outcome.ok) refuse(outcome.reason);
     if (outcome.created) await recordSignup(c.env, outcome.userId, c.req);
     return c.json(
-      deliverSession(c, { ...(await session(c.env, outcome.userId)), credentialId: outcome.credentialId }),
+      deliverSession(c, {
+        ...(await session(c.env, outcome.userId, deviceOf(c.req.header("user-agent")))),
+        credentialId: outcome.credentialId,
+      }),
       200,
     );
   })
@@ -146,5 +150,5 @@ export const passkeyRoutes = createRouter()
     const body = c.req.valid("json") as unknown as AuthenticationResponseJSON;
     const outcome = await verifyLogin(c.env, relyingParty(c.env, c.req.url), body);
     if (!outcome.ok) refuse(outcome.reason);
-    return c.json(deliverSession(c, await session(c.env, outcome.userId)), 200);
+    return c.json(deliverSession(c, await session(c.env, outcome.userId, deviceOf(c.req.header("user-agent")))), 200);
   });

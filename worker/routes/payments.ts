@@ -104,7 +104,8 @@ const intent = createRoute({
   description:
     "Quote, recipient wallet, messageId, contentHash (keccak256 of the UTF-8 body), your next vault nonce and a deadline, " +
     "as typed data. Sign it with the linked wallet and send `{to, body, payment: {message: typedData.message, signature}}` " +
-    "to POST /v1/messages. An intent you never send blocks nothing. The same Idempotency-Key here and on the send names the same message.",
+    "to POST /v1/messages. An intent you never send blocks nothing. The same Idempotency-Key here and on the send names the same message. " +
+    "`503 fee_mismatch` while the app's FEE_BPS differs from the vault's fee (payments paused).",
   security: bearerAuth,
   middleware: [requireUser] as const,
   request: {

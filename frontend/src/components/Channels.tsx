@@ -50,6 +50,7 @@ export function Channels() {
         <input type="checkbox" checked={consent} onChange={(e) => setConsent(e.target.checked)} /> I agree (version{" "}
         {consentVersion})
       </label>
+      {consent ? null : <p className="hint">Tick “I agree” to connect a channel.</p>}
       {available.length === 0 ? <Empty title="No notification channels are offered here." /> : null}
       <ul className="list channels">
         {available.map((name) => (

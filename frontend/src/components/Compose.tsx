@@ -33,6 +33,8 @@ export interface ComposeProps {
   draftKey: string;
   /** Replaces the price line (e.g. "your reply releases $1"). */
   priceNote?: ReactNode;
+  /** Told when the receipt shows (and null when the user writes another), so the page can drop its price card. */
+  onReceipt?: (receipt: SendReceipt | null) => void;
 }
 
 const REASONS: Record<Quote["reason"], string> = {
@@ -42,7 +44,7 @@ const REASONS: Record<Quote["reason"], string> = {
   allowlist: "your personal discount",
 };
 
-export function Compose({ target, name, quote, pricing, refetchQuote, draftKey, priceNote }: ComposeProps) {
+export function Compose({ target, name, quote, pricing, refetchQuote, draftKey, priceNote, onReceipt }: ComposeProps) {
   const session = useSession();
   const qc = useQueryClient();
   const id = useId();
@@ -52,6 +54,8 @@ export function Compose({ target, name, quote, pricing, refetchQuote, draftKey, 
   const [priceChange, setPriceChange] = useState<{ from: string; to: string } | null>(null);
   const [shortfall, setShortfall] = useState<bigint | null>(null);
   const [receipt, setReceipt] = useState<SendReceipt | null>(null);
+  const [nextPriceFresh, setNextPriceFresh] = useState(false);
+  const signedIn = session.status === "signed-in";
 
   useEffect(() => {
     if (body) sessionStorage.setItem(draftKey, body);
@@ -87,6 +91,10 @@ export function Compose({ target, name, quote, pricing, refetchQuote, draftKey, 
     },
     onSuccess: (r) => {
       setReceipt(r);
+      onReceipt?.(r);
+      // The next message's price may differ (no longer a first contact): say it only once asked again.
+      setNextPriceFresh(false);
+      refetchQuote().finally(() => setNextPriceFresh(true));
       setBody("");
       sessionStorage.removeItem(draftKey);
       key.current = newIdempotencyKey();
@@ -106,11 +114,23 @@ export function Compose({ target, name, quote, pricing, refetchQuote, draftKey, 
     },
   });
 
-  if (receipt) return <Receipt receipt={receipt} name={name} pricing={pricing} onAnother={() => setReceipt(null)} />;
+  if (receipt) {
+    return (
+      <Receipt
+        receipt={receipt}
+        name={name}
+        pricing={pricing}
+        next={signedIn && !priceNote && nextPriceFresh ? quote : undefined}
+        onAnother={() => {
+          setReceipt(null);
+          onReceipt?.(null);
+        }}
+      />
+    );
+  }
 
   const chars = [...body].length;
   const tooLong = chars > MAX_CHARS;
-  const signedIn = session.status === "signed-in";
   const canSend = signedIn && quote && body.trim().length > 0 && !tooLong && !send.isPending;
   const code = errorCode(send.error);
 
@@ -185,18 +205,25 @@ export function Compose({ target, name, quote, pricing, refetchQuote, draftKey, 
   );
 }
 
+/**
+ * What this message cost, and nothing else: the price of a next message (which
+ * may differ, e.g. no longer a first contact) is said apart, in its own words.
+ */
 function Receipt({
   receipt,
   name,
   pricing,
+  next,
   onAnother,
 }: {
   receipt: SendReceipt;
   name: string;
   pricing: Pricing;
+  next: Quote | undefined;
   onAnother: () => void;
 }) {
   const replyBy = Date.parse(receipt.createdAt) + pricing.replyWindowHours * 3_600_000;
+  const free = receipt.total === "0";
   return (
     <section className="card receipt" aria-live="polite">
       <h2>
@@ -206,35 +233,67 @@ function Receipt({
             ? "Sent — settling"
             : "Delivered"}
       </h2>
-      {receipt.status === "delivered" ? (
-        <p>
-          {name} has your message.{" "}
-          {receipt.total === "0" ? (
-            "It was free."
+      <p>
+        {receipt.status === "accepted" ? "Your message is on its way to " : ""}
+        {receipt.status === "accepted" ? name : `${name} has your message`}.{free ? " It was free." : ""}
+      </p>
+      {free ? null : (
+        <dl className="price-table paid" aria-label="What you paid for this message">
+          {receipt.status === "escrowed" ? (
+            <>
+              <div>
+                <dt>Held until they reply</dt>
+                <dd>
+                  <Usdc value={receipt.price} />
+                </dd>
+              </div>
+              <div>
+                <dt>Fee (final)</dt>
+                <dd>
+                  <Usdc value={receipt.fee} />
+                </dd>
+              </div>
+            </>
           ) : (
             <>
-              You paid <Usdc value={receipt.total} />.
+              <div>
+                <dt>Price</dt>
+                <dd>
+                  <Usdc value={receipt.price} />
+                </dd>
+              </div>
+              <div>
+                <dt>Fee</dt>
+                <dd>
+                  <Usdc value={receipt.fee} />
+                </dd>
+              </div>
             </>
           )}
-        </p>
-      ) : null}
+          <div className="total">
+            <dt>{receipt.status === "accepted" ? "Settling on chain" : "You paid"}</dt>
+            <dd>
+              <Usdc value={receipt.total} />
+            </dd>
+          </div>
+        </dl>
+      )}
       {receipt.status === "escrowed" ? (
         <p>
-          {name} has your message. The <Usdc value={receipt.price} /> is held until they reply by {dateTime(replyBy)}
-          {". "}If they don't, it comes back to you. The <Usdc value={receipt.fee} /> fee is final.
-        </p>
-      ) : null}
-      {receipt.status === "accepted" ? (
-        <p>
-          Your payment of <Usdc value={receipt.total} /> is being settled on chain.
+          If {name} doesn't reply by {dateTime(replyBy)}, the <Usdc value={receipt.price} /> comes back to you.
         </p>
       ) : null}
       <p className="actions">
         <button type="button" className="secondary" onClick={onAnother}>
-          Write another
+          Write another message
         </button>
         <Link href="/outbox">See your sent messages</Link>
       </p>
+      {next ? (
+        <p className="hint" data-testid="next-price">
+          A next message to {name} would cost <Usdc value={next.total} /> ({REASONS[next.reason]} plus fee).
+        </p>
+      ) : null}
     </section>
   );
 }

@@ -60,7 +60,8 @@ function SignedInNav() {
   const me = useMe();
   const inbox = useInfiniteQuery(inboxQuery);
   const [, navigate] = useLocation();
-  const unread = inbox.data?.pages.flatMap((p) => p.messages).filter((m) => !m.readAt).length ?? 0;
+  // The server's count covers the whole inbox, not only the pages loaded here.
+  const unread = inbox.data?.pages[0]?.unread ?? 0;
   const handle = me.data?.user.handle;
 
   useEffect(() => {

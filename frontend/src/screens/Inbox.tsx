@@ -26,8 +26,7 @@ export default function Inbox() {
     document.title = "Inbox · Paid Inbox";
   }, []);
   const messages = inbox.data?.pages.flatMap((p) => p.messages) ?? [];
-  const unread = messages.filter((m) => !m.readAt).length;
-  const windowHours = me.data?.pricing.replyWindowHours ?? 72;
+  const unread = inbox.data?.pages[0]?.unread ?? 0;
   return (
     <div>
       <PageHeader title="Inbox">
@@ -58,7 +57,7 @@ export default function Inbox() {
       {messages.length > 0 ? (
         <ul className="messages" aria-label="Messages">
           {messages.map((m) => (
-            <MessageRow key={m.messageId} m={m} windowHours={windowHours} />
+            <MessageRow key={m.messageId} m={m} />
           ))}
         </ul>
       ) : null}
@@ -68,9 +67,8 @@ export default function Inbox() {
   );
 }
 
-function MessageRow({ m, windowHours }: { m: InboxMessage; windowHours: number }) {
+function MessageRow({ m }: { m: InboxMessage }) {
   const from = m.from.handle ? `@${m.from.handle}` : "Someone";
-  const replyBy = Date.parse(m.createdAt) + windowHours * 3_600_000;
   return (
     <li className={m.readAt ? "message" : "message unread"}>
       <Link href={`/inbox/${m.messageId}`} className="message-link">
@@ -88,7 +86,7 @@ function MessageRow({ m, windowHours }: { m: InboxMessage; windowHours: number }
           <time dateTime={m.createdAt}>{ago(m.createdAt)}</time>
           <span className={`chip status-${m.status}`}>
             {STATUS_WORDS[m.status] ?? m.status}
-            {m.status === "escrowed" ? ` · ${countdown(replyBy)} left` : ""}
+            {m.status === "escrowed" && m.replyBy ? ` · ${countdown(Date.parse(m.replyBy))} left` : ""}
           </span>
         </span>
       </Link>

@@ -4,7 +4,7 @@ import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useEffect } from "react";
 import { Link } from "wouter";
 import { api, call } from "../api/client";
-import { useMe, useRecipient } from "../api/queries";
+import { useRecipient } from "../api/queries";
 import type { Quote } from "../api/types";
 import { Compose } from "../components/Compose";
 import { ErrorNote, Loading, Note, Usdc } from "../components/ui";
@@ -14,7 +14,6 @@ import { NotFound } from "./NotFound";
 
 export default function Message({ messageId }: { messageId: string }) {
   const qc = useQueryClient();
-  const me = useMe();
   const message = useQuery({
     queryKey: ["inbox", "one", messageId],
     queryFn: () => call(api.GET("/v1/inbox/{messageId}", { params: { path: { messageId } } })),
@@ -40,8 +39,6 @@ export default function Message({ messageId }: { messageId: string }) {
   }
   if (!m) return null;
   const from = m.from.handle ? `@${m.from.handle}` : "a sender without a handle";
-  const windowHours = me.data?.pricing.replyWindowHours ?? 72;
-  const replyBy = Date.parse(m.createdAt) + windowHours * 3_600_000;
   return (
     <div className="message-view">
       <p>
@@ -60,10 +57,10 @@ export default function Message({ messageId }: { messageId: string }) {
         </p>
         <div className="body">{m.body}</div>
       </article>
-      {m.status === "escrowed" ? (
+      {m.status === "escrowed" && m.replyBy ? (
         <Note kind="warn">
-          <Usdc value={m.price} /> is held for you. Reply by {dateTime(replyBy)} ({countdown(replyBy)} left) to collect
-          it; otherwise it goes back to {from}.
+          <Usdc value={m.price} /> is held for you. Reply by {dateTime(m.replyBy)} ({countdown(Date.parse(m.replyBy))}{" "}
+          left) to collect it; otherwise it goes back to {from}.
         </Note>
       ) : null}
       {m.status === "released" ? (

@@ -3,6 +3,7 @@ import { useInfiniteQuery } from "@tanstack/react-query";
 import { useEffect } from "react";
 import { Link } from "wouter";
 import { outboxQuery } from "../api/queries";
+import type { OutboxMessage } from "../api/types";
 import { TxLink } from "../chain/TxLink";
 import { LoadMore } from "../components/LoadMore";
 import { Empty, ErrorNote, Loading, PageHeader, Usdc } from "../components/ui";
@@ -26,7 +27,18 @@ const FAILURE: Record<string, string> = {
   PaymentExpired: "it was not settled before its signature expired",
   InvalidNonce: "an earlier payment of yours failed first",
   InvalidSignature: "the wallet's signature was not accepted",
+  SettlementReverted: "the relayer could not get it on chain (its transactions kept failing)",
 };
+
+/**
+ * What a sent message cost you in the end: nothing when it failed or was aborted
+ * (all refunded), only the fee when an escrow was refunded, else price + fee.
+ */
+function spent(m: OutboxMessage): bigint {
+  if (m.status === "aborted" || m.status === "payment_failed") return 0n;
+  if (m.status === "refunded") return BigInt(m.fee);
+  return BigInt(m.price) + BigInt(m.fee);
+}
 
 export default function Outbox() {
   const outbox = useInfiniteQuery(outboxQuery);
@@ -53,8 +65,9 @@ export default function Outbox() {
                   <span className="from">
                     To {m.to.handle ? <Link href={`/@${m.to.handle}`}>@{m.to.handle}</Link> : "someone"}
                   </span>
-                  <span className="price-badge">
-                    <Usdc value={(BigInt(m.price) + BigInt(m.fee)).toString()} />
+                  <span className="price-badge spent" data-testid="outbox-amount">
+                    <span className="sr-only">Amount: </span>
+                    <Usdc value={-spent(m)} />
                   </span>
                 </span>
                 <span className="snippet">{m.body.slice(0, 140)}</span>
@@ -63,6 +76,11 @@ export default function Outbox() {
                   <span className={`chip status-${m.status}`} data-testid="outbox-status">
                     {OUT_STATUS[m.status] ?? m.status}
                   </span>
+                  {m.status === "refunded" ? (
+                    <span className="muted">
+                      The <Usdc value={m.price} /> price came back to you; the fee is kept.
+                    </span>
+                  ) : null}
                   {m.txHash ? <TxLink hash={m.txHash} /> : null}
                   {m.status === "payment_failed" && m.failure ? (
                     <span className="muted">{FAILURE[m.failure] ?? m.failure}</span>

@@ -1,6 +1,6 @@
 // /@handle: the shareable "pay to message me" page. A visitor sees the prices and
 // can write right away; signing in happens inline, and the draft stays put.
-import { useEffect } from "react";
+import { useEffect, useState } from "react";
 import { Link } from "wouter";
 import { useRecipient } from "../api/queries";
 import { useSession } from "../auth/session";
@@ -11,6 +11,9 @@ import { NotFound } from "./NotFound";
 export function Profile({ handle }: { handle: string }) {
   const session = useSession();
   const recipient = useRecipient(handle);
+  // While the receipt of a send shows, its price card is hidden: the receipt says what was paid,
+  // and the next message's (possibly different) price is said there in its own words.
+  const [sent, setSent] = useState(false);
   const r = recipient.data;
   const name = r ? (r.displayName ?? `@${r.handle}`) : `@${handle}`;
 
@@ -48,53 +51,55 @@ export function Profile({ handle }: { handle: string }) {
           </p>
         </div>
       </section>
-      <section className="card prices" aria-labelledby="prices-h">
-        <h2 id="prices-h">Price to message {name}</h2>
-        {r.quote ? (
-          <dl className="price-table">
-            <div>
-              <dt>Your price</dt>
-              <dd>
-                <Usdc value={r.quote.price} />
-              </dd>
-            </div>
-            <div>
-              <dt>Fee</dt>
-              <dd>
-                <Usdc value={r.quote.fee} />
-              </dd>
-            </div>
-            <div className="total">
-              <dt>Total</dt>
-              <dd>
-                <Usdc value={r.quote.total} />
-              </dd>
-            </div>
-          </dl>
-        ) : (
-          <dl className="price-table">
-            <div>
-              <dt>First message</dt>
-              <dd>
-                <Usdc value={r.pricing.firstContactPrice} />
-              </dd>
-            </div>
-            <div>
-              <dt>After that</dt>
-              <dd>
-                <Usdc value={r.pricing.defaultPrice} />
-              </dd>
-            </div>
-          </dl>
-        )}
-        {!r.quote && !self ? <p className="hint">Plus a small platform fee, shown before you pay.</p> : null}
-        {onReply ? (
-          <p className="hint">
-            Paid on reply: the price is held and goes to {name} only if they reply within {r.pricing.replyWindowHours}{" "}
-            hours. Otherwise it's refunded to you.
-          </p>
-        ) : null}
-      </section>
+      {sent ? null : (
+        <section className="card prices" aria-labelledby="prices-h">
+          <h2 id="prices-h">Price to message {name}</h2>
+          {r.quote ? (
+            <dl className="price-table">
+              <div>
+                <dt>Your price</dt>
+                <dd>
+                  <Usdc value={r.quote.price} />
+                </dd>
+              </div>
+              <div>
+                <dt>Fee</dt>
+                <dd>
+                  <Usdc value={r.quote.fee} />
+                </dd>
+              </div>
+              <div className="total">
+                <dt>Total</dt>
+                <dd>
+                  <Usdc value={r.quote.total} />
+                </dd>
+              </div>
+            </dl>
+          ) : (
+            <dl className="price-table">
+              <div>
+                <dt>First message</dt>
+                <dd>
+                  <Usdc value={r.pricing.firstContactPrice} />
+                </dd>
+              </div>
+              <div>
+                <dt>After that</dt>
+                <dd>
+                  <Usdc value={r.pricing.defaultPrice} />
+                </dd>
+              </div>
+            </dl>
+          )}
+          {!r.quote && !self ? <p className="hint">Plus a small platform fee, shown before you pay.</p> : null}
+          {onReply ? (
+            <p className="hint">
+              Paid on reply: the price is held and goes to {name} only if they reply within {r.pricing.replyWindowHours}{" "}
+              hours. Otherwise it's refunded to you.
+            </p>
+          ) : null}
+        </section>
+      )}
       {self ? (
         <Note>
           This is your public page. Share its address —{" "}
@@ -111,6 +116,7 @@ export function Profile({ handle }: { handle: string }) {
           pricing={r.pricing}
           refetchQuote={() => recipient.refetch()}
           draftKey={`pi:draft:${r.id}`}
+          onReceipt={(receipt) => setSent(receipt !== null)}
         />
       )}
     </div>

@@ -12,7 +12,7 @@ import { ContactVerify } from "../components/ContactVerify";
 import { PricingForm } from "../components/PricingForm";
 import { ProfileForm } from "../components/ProfileForm";
 import { Empty, ErrorNote, Field, Loading, Note, PageHeader } from "../components/ui";
-import { dateTime } from "../lib/time";
+import { ago, dateTime } from "../lib/time";
 
 export function ShareLink({ handle }: { handle: string }) {
   const url = `${location.origin}/@${handle}`;
@@ -69,8 +69,10 @@ export default function Settings() {
           <li>Email: {user.verified.email ? <span className="chip ok">verified</span> : "not verified"}</li>
           <li>Phone: {user.verified.phone ? <span className="chip ok">verified</span> : "not verified"}</li>
         </ul>
-        <ContactVerify channel="email" />
-        <ContactVerify channel="phone" />
+        <div className="stack contacts">
+          <ContactVerify channel="email" />
+          <ContactVerify channel="phone" />
+        </div>
       </section>
       <Channels />
       <Sessions />
@@ -193,6 +195,8 @@ function Senders() {
   );
 }
 
+const PROVIDER_NAMES: Record<string, string> = { google: "Google", github: "GitHub" };
+
 function SignInMethods() {
   const qc = useQueryClient();
   const methods = useQuery({ queryKey: ["sign-in-methods"], queryFn: () => call(api.GET("/v1/me/sign-in-methods")) });
@@ -248,17 +252,24 @@ function SignInMethods() {
           <ul className="list">
             {methods.data.oauth.map((o) => (
               <li key={o.provider}>
-                {o.provider} linked {dateTime(o.createdAt)}
+                {PROVIDER_NAMES[o.provider] ?? o.provider} linked {dateTime(o.createdAt)}
               </li>
             ))}
           </ul>
-          {social
-            .filter((p) => !methods.data.oauth.some((o) => o.provider === p))
-            .map((p) => (
-              <button key={p} type="button" className="secondary" onClick={() => link.mutate(p as "google" | "github")}>
-                Link {p}
-              </button>
-            ))}
+          <p className="actions">
+            {social
+              .filter((p) => !methods.data.oauth.some((o) => o.provider === p))
+              .map((p) => (
+                <button
+                  key={p}
+                  type="button"
+                  className="secondary"
+                  onClick={() => link.mutate(p as "google" | "github")}
+                >
+                  Link {PROVIDER_NAMES[p] ?? p}
+                </button>
+              ))}
+          </p>
           {link.isError ? <ErrorNote error={link.error} /> : null}
         </>
       ) : null}
@@ -269,6 +280,11 @@ function SignInMethods() {
 function Sessions() {
   const qc = useQueryClient();
   const [, navigate] = useLocation();
+  const sessions = useQuery({ queryKey: ["sessions"], queryFn: () => call(api.GET("/v1/me/sessions")) });
+  const revoke = useMutation({
+    mutationFn: (id: string) => call(api.DELETE("/v1/me/sessions/{id}", { params: { path: { id } } })),
+    onSettled: () => qc.invalidateQueries({ queryKey: ["sessions"] }),
+  });
   const everywhere = useMutation({
     // No refresh token in the request: the server revokes every session of this user.
     mutationFn: () => call(api.POST("/v1/auth/logout", { body: {} })),
@@ -278,15 +294,50 @@ function Sessions() {
       navigate("/");
     },
   });
+  const list = sessions.data?.sessions ?? [];
   return (
     <section className="card" aria-labelledby="sessions-h">
       <h2 id="sessions-h">Sessions</h2>
-      <p>Signed in on a device you no longer use? Sign out everywhere, including here.</p>
+      <p>Where your account is signed in. Sign out a device you don't recognise or no longer use.</p>
+      {sessions.isPending ? <Loading label="Loading your sessions…" /> : null}
+      {sessions.isError ? <ErrorNote error={sessions.error} retry={() => sessions.refetch()} /> : null}
+      {list.length > 0 ? (
+        <ul className="list sessions" aria-label="Signed-in devices">
+          {list.map((s) => {
+            const device = s.device ?? "Unknown device";
+            return (
+              <li key={s.id} className="row">
+                <span>
+                  <strong>{device}</strong>
+                  {s.current ? <span className="chip ok">This device</span> : null}
+                  <br />
+                  <span className="muted">
+                    Signed in {dateTime(s.createdAt)} · last active {ago(s.lastUsedAt)}
+                  </span>
+                </span>
+                {s.current ? null : (
+                  <button
+                    type="button"
+                    className="secondary"
+                    onClick={() => revoke.mutate(s.id)}
+                    disabled={revoke.isPending && revoke.variables === s.id}
+                    aria-label={`Sign out ${device}, signed in ${dateTime(s.createdAt)}`}
+                  >
+                    Sign out
+                  </button>
+                )}
+              </li>
+            );
+          })}
+        </ul>
+      ) : null}
+      {revoke.isError ? <ErrorNote error={revoke.error} /> : null}
+      {revoke.isSuccess ? <Note kind="success">That device is signed out.</Note> : null}
+      <p>Lost a device? Sign out everywhere, including here.</p>
       <button type="button" className="danger" onClick={() => everywhere.mutate()} disabled={everywhere.isPending}>
         Sign out everywhere
       </button>
       {everywhere.isError ? <ErrorNote error={everywhere.error} /> : null}
-      {everywhere.isSuccess ? <Note kind="success">Signed out everywhere.</Note> : null}
     </section>
   );
 }

@@ -1,0 +1,2 @@
+ALTER TABLE `refresh_tokens` ADD `device` text;--> statement-breakpoint
+ALTER TABLE `refresh_tokens` ADD `session_started_at` integer;
