@@ -23,7 +23,14 @@ try {
   // BENCH_SWAP=1 starts OFF first on BENCH_PORT: a run each way shows whether start order or port matters.
   const configs = [
     { label: "ON", vars: {} },
-    { label: "OFF", vars: { AUDIT_CHAIN: "off", ABUSE_CHECKS: "off" } },
+    // BENCH_OFF=audit or BENCH_OFF=abuse turns off only that one (which of the two costs what).
+    {
+      label: "OFF",
+      vars: {
+        ...(process.env.BENCH_OFF !== "abuse" ? { AUDIT_CHAIN: "off" } : {}),
+        ...(process.env.BENCH_OFF !== "audit" ? { ABUSE_CHECKS: "off" } : {}),
+      },
+    },
   ];
   if (process.env.BENCH_SWAP === "1") configs.reverse();
   for (const [i, c] of configs.entries()) {
