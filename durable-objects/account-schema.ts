@@ -145,6 +145,33 @@ export const MIGRATIONS: string[] = [
    UPDATE account SET notified_inbox_seq = flushed_inbox_seq;`,
   // v11: the unread count (account/unread.ts).
   UNREAD_MIGRATION,
+  // v12: outbox and ledger retention (account/history-archive.ts): their chunk
+  // indexes, the last archived ledger entry (ids and the audit chain go on from
+  // it), and when each archived message was sent (archived_ids is pruned past
+  // the idempotency horizon; ids archived before v12 count from now).
+  `
+  CREATE TABLE outbox_archive (
+    id INTEGER PRIMARY KEY,
+    first_seq INTEGER NOT NULL,
+    last_seq INTEGER NOT NULL,
+    key TEXT NOT NULL,
+    count INTEGER NOT NULL
+  );
+  CREATE INDEX outbox_archive_range ON outbox_archive (last_seq, first_seq);
+  CREATE TABLE ledger_archive (
+    id INTEGER PRIMARY KEY,
+    first_seq INTEGER NOT NULL,
+    last_seq INTEGER NOT NULL,
+    key TEXT NOT NULL,
+    count INTEGER NOT NULL
+  );
+  CREATE INDEX ledger_archive_range ON ledger_archive (last_seq, first_seq);
+  ALTER TABLE account ADD COLUMN ledger_archived_id INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE account ADD COLUMN ledger_archived_hash TEXT;
+  ALTER TABLE archived_ids ADD COLUMN created_at INTEGER;
+  UPDATE archived_ids SET created_at = CAST(strftime('%s', 'now') AS INTEGER) * 1000;
+  CREATE INDEX archived_ids_created ON archived_ids (created_at);
+  `,
 ];
 
 export function migrate(sql: SqlStorage): void {

@@ -53,7 +53,17 @@ import {
   unsentJobs,
 } from "./account/chain";
 import { freeReplyOpen, sentTo } from "./account/escrow";
-import { archivedRow, archivedSeq, CHUNK_ROWS, commitChunk, inboxPage, nextChunk } from "./account/inbox-archive";
+import {
+  archivedRow,
+  archivedSeq,
+  CHUNK_ROWS,
+  commitChunk,
+  HISTORY_KINDS,
+  historyPage,
+  ledgerTail,
+  nextChunk,
+  pruneArchivedIds,
+} from "./account/history-archive";
 import { hasUnflushed, OutboxFlush, recordStatusChange, type TotalsRecord } from "./account/outbox-flush";
 import { readSenderLists, type SenderLists } from "./account/sender-lists";
 import { relationAsSender, setAllowedBy } from "./account/sender-quote";
@@ -268,7 +278,7 @@ export class Account extends DurableObject<Env> {
   private jobsToSend = false;
   private sendingJobs: Promise<void> | null = null;
   private alarmAt: number | null = null;
-  /** A retention sweep is running (account/inbox-archive.ts). */
+  /** A retention sweep is running (account/history-archive.ts). */
   private archiving = false;
   /** Last pricing version handed out (milliseconds, strictly increasing while this instance lives). */
   private pricingVersion = 0;
@@ -276,6 +286,8 @@ export class Account extends DurableObject<Env> {
   readonly faults = new Set<Fault>();
   /** Lowest minPrice over the user's connected notification channels; null: none connected. */
   private notifyMin: bigint | null = null;
+  /** Test-only: a retention window to use instead of INBOX_RETENTION_DAYS (ledger hashes cover created_at, so tests cannot age entries). */
+  retentionOverrideMs: number | null = null;
   /** Test-only: rate limits to use instead of the configured ones (e.g. production values). */
   rateLimitOverride: { send: BucketLimit; receive: BucketLimit } | null = null;
 
@@ -338,9 +350,9 @@ export class Account extends DurableObject<Env> {
     setAllowedBy(this.sql, recipientId, discountBps);
   }
 
-  /** Newest first; past the retention window the rows come from the R2 archive (account/inbox-archive.ts). */
+  /** Newest first; past the retention window the rows come from the R2 archive (account/history-archive.ts). */
   async inbox(cursor: number | null, limit: number): Promise<Page<InboxMessage> & { unread: number }> {
-    const rows = await inboxPage(this.sql, this.env.ARCHIVE, cursor ?? Number.MAX_SAFE_INTEGER, limit);
+    const rows = await historyPage(this.sql, this.env.ARCHIVE, "inbox", cursor ?? Number.MAX_SAFE_INTEGER, limit);
     return { ...page(rows, limit, "seq", toInboxMessage), unread: unreadCount(this.sql) };
   }
 
@@ -382,27 +394,19 @@ export class Account extends DurableObject<Env> {
     return r.toArray().length === 1 || archivedSeq(this.sql, messageId) !== null;
   }
 
+  /** Newest first; past the retention window the rows come from the R2 archive. */
   async outbox(cursor: number | null, limit: number): Promise<Page<OutboxMessage>> {
-    const rows = this.sql
-      .exec(
-        "SELECT * FROM outbox WHERE seq < ? ORDER BY seq DESC LIMIT ?",
-        cursor ?? Number.MAX_SAFE_INTEGER,
-        limit + 1,
-      )
-      .toArray();
+    const rows = await historyPage(this.sql, this.env.ARCHIVE, "outbox", cursor ?? Number.MAX_SAFE_INTEGER, limit);
     return page(rows, limit, "seq", toOutboxMessage);
   }
 
   async ledger(cursor: number | null, limit: number): Promise<Page<LedgerEntryJson>> {
     // Fee accruals (the platform's share, kept here to avoid a global treasury)
     // change neither balance nor held, so they are not part of the user's ledger.
-    const rows = this.sql
-      .exec(
-        "SELECT * FROM ledger WHERE id < ? AND (d_balance != '0' OR d_held != '0') ORDER BY id DESC LIMIT ?",
-        cursor ?? Number.MAX_SAFE_INTEGER,
-        limit + 1,
-      )
-      .toArray();
+    const rows = await historyPage(this.sql, this.env.ARCHIVE, "ledger", cursor ?? Number.MAX_SAFE_INTEGER, limit, {
+      where: "d_balance != '0' OR d_held != '0'",
+      keep: (r) => r.d_balance !== "0" || r.d_held !== "0",
+    });
     return page(rows, limit, "id", (r) => ({
       id: String(r.id),
       kind: r.kind as LedgerKind,
@@ -521,7 +525,7 @@ export class Account extends DurableObject<Env> {
 
   /** A page of this Account's hash-chained ledger and whether the whole chain verifies (admin). */
   async auditPage(cursor: number, limit: number, anchorSeq: number | null = null): Promise<AuditPage> {
-    return auditPage(this.sql, this.userId(), cursor, limit, anchorSeq);
+    return auditPage(this.sql, this.env.ARCHIVE, this.userId(), cursor, limit, anchorSeq);
   }
 
   /** Records a moderation or admin event (no money moves) in this Account's chain. */
@@ -1001,26 +1005,33 @@ export class Account extends DurableObject<Env> {
     this.scheduleNextAlarm(Date.now());
   }
 
-  /** Moves settled inbox rows past the retention window to R2, a chunk at a time. */
+  /**
+   * Moves inbox, outbox and ledger rows past the retention window to R2, a
+   * chunk at a time (account/history-archive.ts), and prunes archived_ids past
+   * the idempotency horizon. Answers how many rows moved.
+   */
   async archiveOldMessages(): Promise<number> {
-    const retention = config(this.env).inboxRetentionMs;
+    const retention = this.retentionOverrideMs ?? config(this.env).inboxRetentionMs;
     if (!retention || this.archiving) return 0;
     this.archiving = true;
     let moved = 0;
     try {
-      for (;;) {
-        const chunk = nextChunk(this.sql, this.userId(), Date.now() - retention);
-        if (!chunk) break;
-        // Other requests run during this await; a row read meanwhile stays live (commitChunk).
-        await this.env.ARCHIVE.put(chunk.key, JSON.stringify(chunk.rows), {
-          httpMetadata: { contentType: "application/json" },
-        });
-        const n = commitChunk(this.sql, chunk);
-        moved += n;
-        if (n === 0 || chunk.rows.length < CHUNK_ROWS) break;
+      for (const kind of HISTORY_KINDS) {
+        for (;;) {
+          const chunk = nextChunk(this.sql, this.userId(), kind, Date.now() - retention);
+          if (!chunk) break;
+          // Other requests run during this await; a row changed meanwhile stays live (commitChunk).
+          await this.env.ARCHIVE.put(chunk.key, JSON.stringify(chunk.rows), {
+            httpMetadata: { contentType: "application/json" },
+          });
+          const n = commitChunk(this.sql, chunk);
+          moved += n;
+          if (n === 0 || chunk.rows.length < CHUNK_ROWS) break;
+        }
       }
+      pruneArchivedIds(this.sql, Date.now());
     } catch (err) {
-      console.warn(`inbox archive failed, will retry: ${(err as Error).message}`);
+      console.warn(`history archive failed, will retry: ${(err as Error).message}`);
     } finally {
       this.archiving = false;
     }
@@ -1142,10 +1153,15 @@ export class Account extends DurableObject<Env> {
     const deadline = nextDeadline(this.sql);
     if (deadline !== null) next.push(Math.max(deadline * 1000 + EXPIRY_CHECK_MS, now + EXPIRY_CHECK_MS));
     if (pendingNotices || pendingEvents || unsent) next.push(now + RETRY_MS);
-    // The oldest live message reaching the retention window (checked at most hourly).
+    // The oldest live history row reaching the retention window (checked at most hourly).
     const retention = config(this.env).inboxRetentionMs;
-    const oldest = this.sql.exec<{ t: number }>("SELECT created_at AS t FROM inbox ORDER BY seq LIMIT 1").toArray()[0];
-    if (retention && oldest) next.push(Math.max(oldest.t + retention, now + ARCHIVE_CHECK_MS));
+    const oldest = this.sql
+      .exec<{ t: number | null }>(
+        `SELECT MIN(t) AS t FROM (SELECT (SELECT created_at FROM inbox ORDER BY seq LIMIT 1) AS t
+           UNION ALL SELECT MIN(updated_at) FROM outbox UNION ALL SELECT (SELECT created_at FROM ledger ORDER BY id LIMIT 1))`,
+      )
+      .one().t;
+    if (retention && oldest !== null) next.push(Math.max(oldest + retention, now + ARCHIVE_CHECK_MS));
     if (next.length) this.ensureAlarm(Math.min(...next));
   }
 
@@ -1358,7 +1374,11 @@ export class Account extends DurableObject<Env> {
       },
       sendBucket: r.send_bucket ? JSON.parse(r.send_bucket as string) : null,
       receiveBucket: r.receive_bucket ? JSON.parse(r.receive_bucket as string) : null,
-      lastLedgerId: this.sql.exec<{ id: number }>("SELECT COALESCE(MAX(id), 0) AS id FROM ledger").one().id,
+      // Archived entries keep their ids: new ones go on after the last, live or archived.
+      lastLedgerId: Math.max(
+        this.sql.exec<{ id: number }>("SELECT COALESCE(MAX(id), 0) AS id FROM ledger").one().id,
+        ledgerTail(this.sql)?.id ?? 0,
+      ),
       auditHead: loadHead(this.sql, (r.user_id as string | null) ?? this.ctx.id.name ?? ""),
       reputation: r.reputation ? JSON.parse(r.reputation as string) : null,
       frozen: r.frozen as string | null,

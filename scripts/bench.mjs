@@ -7,9 +7,12 @@
 // the numbers are not dominated by local SQLite fsyncing every Durable Object
 // commit on workerd's one thread (production storage does not do that). Set
 // BENCH_URL to measure an app you started yourself instead (e.g. npm start).
+// Server start, users and warm-up are shared with bench:ops (bench-common.mjs).
 //
 // Printed, measured in one run after a warm-up:
-//   1. GET /health and POST /v1/messages at 20 connections: req/s, p50, p99, non-2xx
+//   1. BENCH_ROUNDS interleaved rounds of POST /v1/messages and GET /health
+//      (BENCH_ROUND_SECONDS each, order alternating), each round printed with
+//      its sends/health ratio; the figure is the median over rounds
 //   2. the same send load against a recipient that already holds 10,000 messages,
 //      and GET /v1/inbox pages for that recipient vs a fresh one
 //   3. RSS of the server processes under send load
@@ -17,13 +20,28 @@
 //      (= queue messages = R2 writes ≥ D1 totals writes) per delivered message;
 //      written with the throughput figures to .bench/send-costs.json, which
 //      `npm run sim:scale` reads (docs/scaling.md)
-//   5. last line: ratio (successful sends/s) / (health req/s)
-import { execFileSync, execSync, spawn } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+//   5. with BENCH_BASELINE_REF=<git ref> (e.g. 3f39d17, main before #13): that
+//      checkout (git archive into a temp dir) on BENCH_PORT_B, prepared the same
+//      way, and interleaved rounds of both: this build's sends/health over the
+//      baseline's, per round and median ("not lower than before, same run")
+//   6. last line: median ratio (successful sends/s) / (health req/s)
+import { execSync } from "node:child_process";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import autocannon from "autocannon";
-import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
+import {
+  call as callAt,
+  ensureBuilt,
+  health,
+  load as loadAt,
+  median,
+  population,
+  rounds,
+  sends,
+  startServer as startAt,
+  user as userAt,
+} from "./bench-common.mjs";
 
 const PORT = process.env.BENCH_PORT ?? "8790";
 const BASE = process.env.BENCH_URL ?? `http://127.0.0.1:${PORT}`;
@@ -33,21 +51,11 @@ const PRELOAD = Number(process.env.BENCH_PRELOAD ?? 10_000);
 const SENDERS = 40;
 const RECIPIENTS = 10;
 const PRICE = "1000"; // 0.001 USDC, so one faucet top-up funds every send of the run
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 10);
+const ROUND_SECONDS = Number(process.env.BENCH_ROUND_SECONDS ?? 3);
+const PORT_B = Number(process.env.BENCH_PORT_B ?? Number(PORT) + 1);
 
-async function call(method, path, { token, body } = {}) {
-  const res = await fetch(`${BASE}${path}`, {
-    method,
-    headers: {
-      ...(body ? { "content-type": "application/json" } : {}),
-      ...(token ? { authorization: `Bearer ${token}` } : {}),
-    },
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  const text = await res.text();
-  if (!res.ok) throw new Error(`${method} ${path} → ${res.status} ${text}`);
-  return text ? JSON.parse(text) : null;
-}
-
+const call = (method, path, opts) => callAt(BASE, method, path, opts);
 function adminToken() {
   if (process.env.ADMIN_TOKEN) return process.env.ADMIN_TOKEN;
   const m = existsSync(".dev.vars") && readFileSync(".dev.vars", "utf8").match(/^ADMIN_TOKEN\s*=\s*"?([^"\n]*)"?/m);
@@ -82,63 +90,7 @@ async function archiveTotals(users, token) {
   return last;
 }
 
-async function up() {
-  try {
-    return (await fetch(`${BASE}/health`)).ok;
-  } catch {
-    return false;
-  }
-}
-
-/** Starts a disposable wrangler dev for the run; returns a stop function. */
-async function startServer() {
-  const state = mkdtempSync(join(existsSync("/dev/shm") ? "/dev/shm" : tmpdir(), "paid-inbox-bench-"));
-  const wrangler = "node_modules/.bin/wrangler";
-  if (!existsSync("frontend/dist/index.html")) {
-    execFileSync("node_modules/.bin/vite", ["build", "--config", "frontend/vite.config.ts", "--logLevel", "warn"]);
-  }
-  if (!existsSync(".dev.vars")) {
-    const { ensureDevVars } = await import("./dev-vars.mjs");
-    ensureDevVars();
-  }
-  execFileSync(wrangler, ["d1", "migrations", "apply", "DB", "--local", "--persist-to", state], { stdio: "ignore" });
-  const child = spawn(wrangler, ["dev", "--ip", "127.0.0.1", "--port", PORT, "--persist-to", state], {
-    stdio: "ignore",
-    detached: true,
-  });
-  for (let i = 0; i < 120 && !(await up()); i++) await new Promise((r) => setTimeout(r, 500));
-  if (!(await up())) throw new Error("the bench server did not come up");
-  return {
-    pid: child.pid,
-    stop() {
-      try {
-        process.kill(-child.pid, "SIGTERM");
-      } catch {}
-      rmSync(state, { recursive: true, force: true });
-    },
-  };
-}
-
-let seq = 0;
-async function user(prefix) {
-  const account = privateKeyToAccount(generatePrivateKey());
-  const { message } = await call("POST", "/v1/auth/siwe/challenge", { body: { address: account.address } });
-  const signature = await account.signMessage({ message });
-  const s = await call("POST", "/v1/auth/siwe/verify", { body: { message, signature } });
-  const handle = `${prefix}_${Date.now().toString(36)}_${(seq++).toString(36)}`.slice(0, 30);
-  await call("PUT", "/v1/me/profile", { token: s.accessToken, body: { handle } });
-  return { token: s.accessToken, handle, id: s.user.id };
-}
-
-async function recipient(prefix) {
-  const r = await user(prefix);
-  await call("PUT", "/v1/me/pricing", {
-    token: r.token,
-    body: { defaultPrice: PRICE, firstContactPrice: PRICE, returnDiscountBps: 0, settlement: "instant" },
-  });
-  return r;
-}
-
+const recipient = (prefix) => userAt(BASE, prefix, PRICE);
 const load = (opts) => autocannon({ url: BASE, connections: CONNECTIONS, duration: DURATION, ...opts });
 
 function row(title, r) {
@@ -153,23 +105,6 @@ function row(title, r) {
     non2xx: r.non2xx,
     errors: r.errors + r.timeouts,
   };
-}
-
-function sends(senders, to) {
-  return [
-    {
-      method: "POST",
-      path: "/v1/messages",
-      setupRequest: (req) => {
-        const s = senders[Math.floor(Math.random() * senders.length)];
-        return {
-          ...req,
-          headers: { "content-type": "application/json", authorization: `Bearer ${s.token}` },
-          body: JSON.stringify({ to: to(), body: "benchmark message: hello there" }),
-        };
-      },
-    },
-  ];
 }
 
 const inboxPage = (token) => [
@@ -236,26 +171,81 @@ async function writeCosts(accounts, { send, health }) {
   );
 }
 
-const server = process.env.BENCH_URL ? null : await startServer();
+/** The checkout at `ref` (git archive, no worktree) served on PORT_B with this checkout's node_modules and web UI. */
+async function startBaseline(ref) {
+  const dir = mkdtempSync(join(tmpdir(), "paid-inbox-baseline-"));
+  execSync(`git archive ${JSON.stringify(ref)} | tar -x -C ${JSON.stringify(dir)}`);
+  symlinkSync(join(process.cwd(), "node_modules"), join(dir, "node_modules"));
+  cpSync(".dev.vars", join(dir, ".dev.vars"));
+  cpSync("frontend/dist", join(dir, "frontend/dist"), { recursive: true });
+  const srv = await startAt(PORT_B, {}, { cwd: dir });
+  return {
+    ...srv,
+    async stop() {
+      await srv.stop();
+      rmSync(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 });
+    },
+  };
+}
+
+const fix = (x) => +x.toFixed(3);
+
+await ensureBuilt();
+const server = process.env.BENCH_URL ? null : await startAt(PORT);
+let baseline = null;
 try {
   console.log(`server ${BASE}${server ? " (disposable, started by the bench)" : ""}`);
-  console.log(`preparing ${SENDERS} funded senders and ${RECIPIENTS} recipients …`);
-  const senders = [];
-  for (let i = 0; i < SENDERS; i++) {
-    const s = await user("bs");
-    await call("POST", "/v1/payments/topup", { token: s.token, body: { amount: "1000000000" } });
-    senders.push(s);
+  console.log(`preparing ${SENDERS} funded senders and ${RECIPIENTS} recipients, warm-up …`);
+  const pop = await population(BASE, { senders: SENDERS, recipients: RECIPIENTS, price: PRICE });
+  const { senders, recipients } = pop;
+
+  // 1. Interleaved rounds: sends and health back to back, order alternating.
+  const own = [
+    { label: "sends", run: () => loadAt(BASE, pop.send, { duration: ROUND_SECONDS }) },
+    { label: "health", run: () => loadAt(BASE, health, { duration: ROUND_SECONDS }) },
+  ];
+  await rounds(own, 1); // unmeasured
+  const measured = await rounds(own, ROUNDS, {
+    onRound: (i, r) =>
+      console.log(
+        `round ${String(i + 1).padStart(2)}: sends ${r.sends.toFixed(0)}/s, health ${r.health.toFixed(0)}/s, ratio ${(r.sends / r.health).toFixed(3)}`,
+      ),
+  });
+  const benchRatio = median(measured.map((r) => r.sends / r.health));
+
+  // 5. Against a baseline build, same run — before the preload, so both servers hold the same history.
+  const ref = process.env.BENCH_BASELINE_REF;
+  if (ref && !process.env.BENCH_URL) {
+    console.log(`baseline ${ref} on port ${PORT_B}: starting, preparing, warm-up …`);
+    baseline = await startBaseline(ref);
+    const popB = await population(baseline.base, { senders: SENDERS, recipients: RECIPIENTS, price: PRICE });
+    const arms = [
+      { label: "this sends", run: () => loadAt(BASE, pop.send, { duration: ROUND_SECONDS }) },
+      { label: "base sends", run: () => loadAt(baseline.base, popB.send, { duration: ROUND_SECONDS }) },
+      { label: "this health", run: () => loadAt(BASE, health, { duration: ROUND_SECONDS }) },
+      { label: "base health", run: () => loadAt(baseline.base, health, { duration: ROUND_SECONDS }) },
+    ];
+    await rounds(arms, 1); // unmeasured
+    const ab = await rounds(arms, ROUNDS, {
+      onRound: (i, r) =>
+        console.log(
+          JSON.stringify({
+            round: i + 1,
+            "this sends/health": fix(r["this sends"] / r["this health"]),
+            "base sends/health": fix(r["base sends"] / r["base health"]),
+            "this/base sends": fix(r["this sends"] / r["base sends"]),
+            "this/base ratio": fix(r["this sends"] / r["this health"] / (r["base sends"] / r["base health"])),
+          }),
+        ),
+    });
+    console.log(
+      `vs ${ref}, median of ${ROUNDS} interleaved rounds: sends/s this/base ${median(ab.map((r) => r["this sends"] / r["base sends"])).toFixed(3)}, ` +
+        `(sends/health) this/base ${median(ab.map((r) => r["this sends"] / r["this health"] / (r["base sends"] / r["base health"]))).toFixed(3)} (target ≥ 1.0 within noise)`,
+    );
   }
-  const recipients = [];
-  for (let i = 0; i < RECIPIENTS; i++) recipients.push(await recipient("br"));
-  const anyRecipient = () => recipients[Math.floor(Math.random() * recipients.length)].handle;
-
-  // Warm-up (not measured): JIT, every Account object created and loaded.
-  await load({ duration: 3, requests: sends(senders, anyRecipient) });
-  await load({ duration: 2, requests: [{ method: "GET", path: "/health" }] });
-
+  // One full-length send load for latency percentiles and RSS.
   const rows = [];
-  rows.push(row("GET /health", await load({ requests: [{ method: "GET", path: "/health" }] })));
+  rows.push(row("GET /health", await load({ requests: health })));
   let rss = "";
   const timer = setTimeout(
     () => {
@@ -263,7 +253,7 @@ try {
     },
     (DURATION * 1000) / 2,
   );
-  const send = row("POST /v1/messages", await load({ requests: sends(senders, anyRecipient) }));
+  const send = row("POST /v1/messages", await load({ requests: pop.send }));
   clearTimeout(timer);
   rows.push(send);
 
@@ -298,7 +288,11 @@ try {
     `send p99: ${send["p99 ms"]} ms at ${CONNECTIONS} connections; non-2xx/errors from funded senders: ${non2xx}`,
   );
   await writeCosts([...senders, ...recipients, big, fresh], { send, health: rows[0] });
-  console.log(`ratio (successful sends/s) / (health req/s): ${ratio(send["2xx/s"], rows[0]["2xx/s"])}`);
+
+  console.log(
+    `ratio (successful sends/s) / (health req/s), median of ${ROUNDS} interleaved rounds of ${ROUND_SECONDS} s: ${benchRatio.toFixed(3)}`,
+  );
 } finally {
-  server?.stop();
+  await server?.stop();
+  await baseline?.stop();
 }

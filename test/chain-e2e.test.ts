@@ -9,6 +9,8 @@ import { type Address, getAddress } from "viem";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { beforeAll, describe, expect, inject, it } from "vitest";
 import { signAccessToken } from "../worker/auth/sessions";
+import { chainConfig } from "../worker/chain/config";
+import { chainClient, indexOnce, readCheckpoint, rewindTo } from "../worker/chain/indexer";
 import {
   CONFIRMATIONS,
   call,
@@ -348,6 +350,55 @@ describe("chain mode end to end (EOA payer)", () => {
       checkpointBlock: head - CONFIRMATIONS,
     });
     expect(s.body.indexer.lagSeconds).toBeGreaterThanOrEqual(0);
+  });
+
+  it("ops reindex moves the indexer's own checkpoint back, a running step does not undo it, nothing applies twice", async () => {
+    await runCron(e);
+    const before = await money(e, alice.accessToken);
+    const ledgerOf = async () => (await call(e, "GET", "/v1/payments/ledger", { token: alice.accessToken })).body;
+    const ledgerBefore = await ledgerOf();
+    const admin = { authorization: `Bearer ${e.ADMIN_TOKEN}` };
+    const reindex = (en: Env, fromBlock: number) =>
+      call(en, "POST", "/v1/ops/reindex", { headers: admin, body: { fromBlock } });
+    expect((await reindex(env, 1)).status).toBe(503); // chain mode off
+    const head = Number(await chain.pub.getBlockNumber());
+    expect((await reindex(e, head + 10)).status).toBe(400);
+
+    const from = info.deployBlock + 1;
+    const r = await reindex(e, from);
+    expect(r.status).toBe(200);
+    const block = await chain.pub.getBlock({ blockNumber: BigInt(from - 1) });
+    const moved = { blockNumber: from - 1, blockHash: block.hash, blockTime: Number(block.timestamp) };
+    expect(r.body.checkpoint).toEqual(moved);
+    // The id the indexer itself reads (chainId:vault, checksummed), in the app's own D1.
+    const c = chainConfig(e);
+    expect(c && (await readCheckpoint(e, c))).toEqual(moved);
+
+    // An indexer step that was already running when the reindex landed does not overwrite it.
+    if (!c) throw new Error("chain config");
+    await chain.mine(CONFIRMATIONS + 2); // so the step has a range to read
+    const real = chainClient(c);
+    const racing = {
+      ...real,
+      getLogs: async (args: Parameters<typeof real.getLogs>[0]) => {
+        const logs = await real.getLogs(args);
+        await rewindTo(e, c, from + 1); // an operator's reindex lands while this step reads
+        return logs;
+      },
+    } as typeof real;
+    await indexOnce(e, c, racing);
+    const then = await chain.pub.getBlock({ blockNumber: BigInt(from) });
+    expect(await readCheckpoint(e, c)).toEqual({
+      blockNumber: from,
+      blockHash: then.hash,
+      blockTime: Number(then.timestamp),
+    });
+
+    // The next Cron run re-reads every vault event since the deploy: caught up, nothing applied twice.
+    await runCron(e);
+    expect((await readCheckpoint(e, c))?.blockNumber).toBe(Number(await chain.pub.getBlockNumber()) - CONFIRMATIONS);
+    expect(await money(e, alice.accessToken)).toEqual(before);
+    expect(await ledgerOf()).toEqual(ledgerBefore);
   });
 });
 

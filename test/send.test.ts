@@ -35,6 +35,7 @@ describe("sending a paid message", () => {
         readAt: null,
         txHash: null,
         inReplyTo: null,
+        replyBy: null, // instant settlement: no reply window (ui2 added the field)
       },
     ]);
     const outbox = await api("GET", "/v1/outbox", { token: alice.accessToken });

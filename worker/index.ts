@@ -20,8 +20,8 @@ export { Relayer } from "../durable-objects/relayer";
 export default {
   fetch: app.fetch,
   async queue(batch, env, ctx) {
-    // Processed, retried and dead-lettered counts and consumer lag for GET /v1/ops/status.
-    ctx.waitUntil(recordQueueBatch(env, batch.queue, batch.messages));
+    // Processed, retried and dead-lettered counts, consumer lag and backlog for GET /v1/ops/status.
+    ctx.waitUntil(recordQueueBatch(env, batch.queue, batch.messages, batch.metadata));
     if (batch.queue === "index") return consumeIndexBatch(batch as MessageBatch<IndexMessage>, env);
     if (batch.queue === "settle") return consumeSettleBatch(batch as MessageBatch<SettleJob>, env);
     if (batch.queue === "deliveries") return consumeDeliveries(batch as MessageBatch<DeliveryJob>, env);

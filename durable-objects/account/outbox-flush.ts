@@ -12,7 +12,9 @@
 // the same synchronous step), and read it in the consumer. Nothing here may
 // await: freezing must be atomic with the cursor move.
 import { type NotifyItem, notifyItems } from "../../worker/domain/delivery-job";
-import type { LedgerKind } from "../account";
+import { type LedgerRecord, ledgerRecord } from "./ledger-row";
+
+export type { LedgerRecord };
 
 /** Ledger rows, new messages and status changes per batch (each section at most this many). */
 export const RECORDS_PER_BATCH = 100;
@@ -22,21 +24,6 @@ const FLUSH_DELAY_MS = 1_000;
 const FLUSH_BACKSTOP_MS = 60_000;
 /** After a failed queue send. */
 const RETRY_MS = 5_000;
-
-/** One entry of the Account's append-only ledger, with the deltas it made. */
-export interface LedgerRecord {
-  id: number;
-  kind: LedgerKind;
-  amount: string;
-  dBalance: string;
-  dHeld: string;
-  dFees: string;
-  balanceAfter: string;
-  ref: string | null;
-  createdAt: number;
-  /** The audit chain hash of this entry (worker/domain/audit-chain.ts); null before the chain or with AUDIT_CHAIN=off. */
-  hash: string | null;
-}
 
 /** A received message (no body: bodies stay in the Account and its inbox archive), or a later status change. */
 export interface MessageRecord {
@@ -87,8 +74,6 @@ export interface FlushBatch {
 export function archiveKey(b: Pick<FlushBatch, "accountId" | "seq" | "frozenAt">): string {
   return `accounts/${b.accountId}/batches/${String(b.seq).padStart(12, "0")}-${b.frozenAt}.json`;
 }
-
-type Row = Record<string, SqlStorageValue>;
 
 export interface FlushDeps {
   sql: SqlStorage;
@@ -215,7 +200,7 @@ export function freezeBatch(
     accountId,
     seq: cursor.b + 1,
     frozenAt: now,
-    ledger: ledger.map(toLedgerRecord),
+    ledger: ledger.map(ledgerRecord),
     messages: [
       ...received.map(
         (m): MessageRecord => ({
@@ -331,19 +316,4 @@ export function hasUnflushed(sql: SqlStorage): boolean {
 /** Records a message's later status change for the next batch (inside the commit that made it). */
 export function recordStatusChange(sql: SqlStorage, m: MessageRecord): void {
   sql.exec("INSERT INTO events (body) VALUES (?)", JSON.stringify(m));
-}
-
-function toLedgerRecord(r: Row): LedgerRecord {
-  return {
-    id: r.id as number,
-    kind: r.kind as LedgerKind,
-    amount: r.amount as string,
-    dBalance: r.d_balance as string,
-    dHeld: r.d_held as string,
-    dFees: r.d_fees as string,
-    balanceAfter: r.balance_after as string,
-    ref: r.ref as string | null,
-    createdAt: r.created_at as number,
-    hash: (r.hash as string | null) ?? null,
-  };
 }

@@ -19,8 +19,11 @@ export async function run(args, ctx) {
   console.log(`abuse      ${h.abuseRefused} first contacts slowed/refused last hour`);
   for (const q of s.queues) {
     console.log(
-      `queue      ${q.name.padEnd(10)} processed ${q.lastHour.processed}, retries ${q.lastHour.retries}, dead letters ${q.lastDay.deadLetters} (day), oldest ${Math.round(q.lastHour.oldestMessageAgeMs / 1000)} s`,
+      `queue      ${q.name.padEnd(10)} backlog ${q.backlog?.messages ?? "?"} now (peak ${q.lastHour.peakBacklog} last hour), processed ${q.lastHour.processed}, retries ${q.lastHour.retries}, dead letters ${q.lastDay.deadLetters} (day), oldest consumed ${Math.round(q.lastHour.oldestMessageAgeMs / 1000)} s`,
     );
+  }
+  for (const b of s.backlogs.filter((b) => b.name.endsWith("-dlq"))) {
+    console.log(`dlq        ${b.name.padEnd(15)} waiting ${b.messages ?? "? (no producer binding; see peak above)"}`);
   }
   console.log(
     `indexer    ${s.indexer.mode === "off" ? "chain mode off" : `checkpoint ${s.indexer.checkpointBlock}, head ${s.indexer.headBlock}, lag ${s.indexer.lagBlocks} blocks`}`,

@@ -8,6 +8,7 @@
 // The indexed events decide every chain payment's fate, not the relayer's receipts.
 import { type Address, createPublicClient, getAddress, type Hex, http, toFunctionSelector } from "viem";
 import type { ChainEvent } from "../../durable-objects/account/chain";
+import { ApiError } from "../http/errors";
 import { vaultAbi } from "./abis";
 import { type ChainConfig, chainConfig } from "./config";
 import { claimUnclaimed, foldUnclaimed } from "./unclaimed";
@@ -66,6 +67,51 @@ async function writeCheckpoint(env: Env, c: ChainConfig, cp: Checkpoint | null):
     .run();
 }
 
+/**
+ * Advances the checkpoint from `from` (what this step read) to `to` only if
+ * nobody moved it meanwhile: a `reindex` (rewindTo) during a step must win, or
+ * the step's write would undo it and the re-read would never happen.
+ */
+async function advanceCheckpoint(env: Env, c: ChainConfig, from: Checkpoint | null, to: Checkpoint): Promise<boolean> {
+  const r = from
+    ? await env.DB.prepare(
+        `UPDATE chain_checkpoints SET block_number = ?, block_hash = ?, block_time = ?, updated_at = ?
+         WHERE id = ? AND block_number = ? AND block_hash = ?`,
+      )
+        .bind(to.blockNumber, to.blockHash, to.blockTime, Date.now(), checkpointId(c), from.blockNumber, from.blockHash)
+        .run()
+    : await env.DB.prepare(
+        `INSERT INTO chain_checkpoints (id, block_number, block_hash, block_time, updated_at) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT (id) DO NOTHING`,
+      )
+        .bind(checkpointId(c), to.blockNumber, to.blockHash, to.blockTime, Date.now())
+        .run();
+  return r.meta.changes > 0;
+}
+
+/**
+ * Ops (`npm run ops -- reindex --from-block N`, POST /v1/ops/reindex): the
+ * indexer reads the vault's events again from block `fromBlock`. The checkpoint
+ * becomes block fromBlock − 1 with its real hash and time (so the reorg check
+ * accepts it), or is removed when fromBlock is at or before CHAIN_START_BLOCK
+ * (the indexer then starts there). Replays are safe: each Account skips the
+ * `txHash:logIndex` it applied, unclaimed deposits the (block, logIndex) folded.
+ */
+export async function rewindTo(
+  env: Env,
+  c: ChainConfig,
+  fromBlock: number,
+  client: Client = chainClient(c),
+): Promise<{ checkpoint: Checkpoint | null; head: number }> {
+  const head = Number(await client.getBlockNumber());
+  if (fromBlock > head) {
+    throw new ApiError(400, "invalid_request", `Block ${fromBlock} is past the chain head (${head}).`);
+  }
+  const checkpoint = fromBlock <= Number(c.startBlock) ? null : await blockAt(client, fromBlock - 1);
+  await writeCheckpoint(env, c, checkpoint);
+  return { checkpoint, head };
+}
+
 export function chainClient(c: ChainConfig) {
   // cacheTime 0: the head is read fresh on every poll (viem caches it for 4 s by default).
   return createPublicClient({ cacheTime: 0, transport: http(c.rpcUrl, { retryCount: 1, timeout: 10_000 }) });
@@ -109,7 +155,10 @@ export async function indexOnce(env: Env, c: ChainConfig, client: Client = chain
   logs.sort((a, b) => Number(a.blockNumber - b.blockNumber) || a.logIndex - b.logIndex);
   const toBlock = await blockAt(client, to);
   await applyLogs(env, logs as unknown as VaultLog[]);
-  await writeCheckpoint(env, c, toBlock);
+  if (!(await advanceCheckpoint(env, c, cp, toBlock))) {
+    // Moved by a reindex while this step ran: the next step starts where it now says.
+    return { from, to, head, applied: logs.length, caughtUp: false };
+  }
   await claimUnclaimed(env);
   return { from, to, head, applied: logs.length, caughtUp: to >= safe };
 }

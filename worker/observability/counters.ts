@@ -4,6 +4,12 @@
 // on D1 for them and the send path writes nothing global. A count lost with an
 // evicted isolate is at most a minute of it; Analytics Engine has the exact
 // numbers in production.
+//
+// Money counters (volume, fees) are base units and must stay exact past 2^53:
+// counts are bigint in memory, bound to D1 as decimal strings (the INTEGER
+// column's affinity stores them as exact 64-bit integers, no migration needed)
+// and read back with CAST(... AS TEXT). A 64-bit column holds 9.2 × 10^18 base
+// units (9.2 trillion USDC) per 5-minute bucket.
 export const BUCKET_MS = 300_000;
 const FLUSH_MS = 60_000;
 
@@ -17,12 +23,12 @@ export type CounterName =
   | "signups"
   | "abuse_refused";
 
-let pending = new Map<string, number>(); // `${bucket}:${name}` → count
+let pending = new Map<string, bigint>(); // `${bucket}:${name}` → count
 let lastFlush = Date.now();
 
 export function bump(name: CounterName, by: number | bigint = 1): void {
   const key = `${Math.floor(Date.now() / BUCKET_MS)}:${name}`;
-  pending.set(key, (pending.get(key) ?? 0) + Number(by));
+  pending.set(key, (pending.get(key) ?? 0n) + BigInt(by));
 }
 
 /** Adds what this isolate counted to D1 if a minute has passed (or `force`). */
@@ -38,7 +44,7 @@ export async function flushCounters(env: Env): Promise<void> {
   pending = new Map();
   const rows = [...batch].map(([key, n]) => {
     const i = key.indexOf(":");
-    return [Number(key.slice(0, i)), key.slice(i + 1), n] as const;
+    return [Number(key.slice(0, i)), key.slice(i + 1), n.toString()] as const;
   });
   try {
     await env.DB.batch(
@@ -52,29 +58,29 @@ export async function flushCounters(env: Env): Promise<void> {
     // Put them back for the next flush rather than losing them.
     for (const [bucket, metric, n] of rows) {
       const key = `${bucket}:${metric}`;
-      pending.set(key, (pending.get(key) ?? 0) + n);
+      pending.set(key, (pending.get(key) ?? 0n) + BigInt(n));
     }
   }
 }
 
-/** Sums of every counter since `sinceMs`. */
-export async function countersSince(env: Env, sinceMs: number): Promise<Record<CounterName, number>> {
+/** Sums of every counter since `sinceMs`, exact (SUM of 64-bit integers, read as text). */
+export async function countersSince(env: Env, sinceMs: number): Promise<Record<CounterName, bigint>> {
   const { results } = await env.DB.prepare(
-    "SELECT metric, SUM(value) AS n FROM ops_counters WHERE bucket >= ? GROUP BY metric",
+    "SELECT metric, CAST(SUM(value) AS TEXT) AS n FROM ops_counters WHERE bucket >= ? GROUP BY metric",
   )
     .bind(Math.floor(sinceMs / BUCKET_MS))
-    .all<{ metric: CounterName; n: number }>();
+    .all<{ metric: CounterName; n: string }>();
   const out = {
-    requests: 0,
-    errors_4xx: 0,
-    errors_5xx: 0,
-    sends: 0,
-    volume: 0,
-    fees: 0,
-    signups: 0,
-    abuse_refused: 0,
-  } as Record<CounterName, number>;
-  for (const r of results) out[r.metric] = r.n;
+    requests: 0n,
+    errors_4xx: 0n,
+    errors_5xx: 0n,
+    sends: 0n,
+    volume: 0n,
+    fees: 0n,
+    signups: 0n,
+    abuse_refused: 0n,
+  } as Record<CounterName, bigint>;
+  for (const r of results) out[r.metric] = BigInt(r.n);
   return out;
 }
 

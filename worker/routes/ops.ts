@@ -1,5 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { readBatches } from "../archive";
+import { requireChain } from "../chain/config";
+import { rewindTo } from "../chain/indexer";
 import { relayerStatus } from "../chain/relayer-status";
 import { ApiError, notFound } from "../http/errors";
 import { bearerAuth, createRouter, errors, jsonBody, jsonResponse } from "../http/router";
@@ -216,7 +218,16 @@ const QueueWindow = z.object({
   retries: z.number(),
   deadLetters: z.number(),
   oldestMessageAgeMs: z.number().openapi({ description: "age of the oldest message consumed in the window" }),
+  peakBacklog: z.number().openapi({ description: "most messages still waiting when the consumer took a batch" }),
 });
+const Backlog = z
+  .object({
+    name: z.string(),
+    messages: z.number().nullable().openapi({ example: 0, description: "waiting now (Queue binding metrics())" }),
+    bytes: z.number().nullable(),
+    oldestAgeMs: z.number().nullable(),
+  })
+  .openapi({ description: "null figures: no producer binding for this queue (see lastHour.peakBacklog)" });
 const Activity = z.object({
   requests: z.number(),
   signups: z.number(),
@@ -245,7 +256,10 @@ const status = createRoute({
           version: z.string(),
           mode: z.enum(["simulated", "chain"]),
           generatedAt: z.string(),
-          queues: z.array(z.object({ name: z.string(), lastHour: QueueWindow, lastDay: QueueWindow })),
+          queues: z.array(
+            z.object({ name: z.string(), backlog: Backlog.nullable(), lastHour: QueueWindow, lastDay: QueueWindow }),
+          ),
+          backlogs: z.array(Backlog),
           indexer: z.object({
             mode: z.enum(["off", "chain"]),
             checkpointBlock: z.number().nullable().optional(),
@@ -435,7 +449,40 @@ const redrive = createRoute({
   responses: { 200: jsonResponse(z.object({ redriven: z.number() }), "How many were queued"), ...errors(400, 401) },
 });
 
+const reindex = createRoute({
+  method: "post",
+  path: "/reindex",
+  tags,
+  summary: "Chain mode: the indexer reads the vault's events again from `fromBlock` (moves its checkpoint; admin)",
+  description:
+    "Sets the indexer checkpoint to block `fromBlock − 1` with its real hash (or removes it when `fromBlock` is at or " +
+    "before CHAIN_START_BLOCK), using the running Worker's own chain configuration. The next Cron run re-reads from " +
+    "there; a step already running does not overwrite the move. Replays apply nothing twice. 503 `chain_unconfigured` " +
+    "outside chain mode; 400 when `fromBlock` is past the head.",
+  security: bearerAuth,
+  middleware: [requireAdmin] as const,
+  request: { body: jsonBody(z.object({ fromBlock: z.number().int().min(0).openapi({ example: 1200345 }) })) },
+  responses: {
+    200: jsonResponse(
+      z.object({
+        id: z.string().openapi({ example: "8453:0x5f…" }),
+        fromBlock: z.number(),
+        head: z.number(),
+        checkpoint: z.object({ blockNumber: z.number(), blockHash: Hex, blockTime: z.number() }).nullable(),
+      }),
+      "The checkpoint now",
+    ),
+    ...errors(400, 401, 403, 503),
+  },
+});
+
 export const opsRoutes = createRouter()
+  .openapi(reindex, async (c) => {
+    const cfg = requireChain(c.env);
+    const { fromBlock } = c.req.valid("json");
+    const r = await rewindTo(c.env, cfg, fromBlock);
+    return c.json({ id: `${cfg.chainId}:${cfg.vault}`, fromBlock, ...r }, 200);
+  })
   .openapi(archive, async (c) => {
     const { accountId } = c.req.valid("param");
     const { cursor, limit } = c.req.valid("query");
