@@ -19,9 +19,11 @@ export function browser(): Promise<Browser> {
 export const PHONE = { width: 390, height: 844 };
 export const DESKTOP = { width: 1280, height: 800 };
 
-export async function newPage(opts: { viewport?: { width: number; height: number }; dark?: boolean } = {}) {
+export async function newPage(
+  opts: { viewport?: { width: number; height: number }; dark?: boolean; baseURL?: string } = {},
+) {
   const context = await (await browser()).newContext({
-    baseURL: baseUrl(),
+    baseURL: opts.baseURL ?? baseUrl(),
     viewport: opts.viewport ?? DESKTOP,
     colorScheme: opts.dark ? "dark" : "light",
   });
@@ -45,6 +47,14 @@ export async function installTestWallet(context: BrowserContext, account: Privat
         const [data, address] = req.params as [`0x${string}`, string];
         if (address.toLowerCase() !== account.address.toLowerCase()) throw new Error("unknown account");
         return account.signMessage({ message: { raw: data } });
+      }
+      // Chain mode's payment intents (EIP-712). viem's JSON-RPC account sends the typed data as JSON,
+      // EIP712Domain included, uint256 values as decimal strings.
+      case "eth_signTypedData_v4": {
+        const [address, json] = req.params as [string, string];
+        if (address.toLowerCase() !== account.address.toLowerCase()) throw new Error("unknown account");
+        const { EIP712Domain: _, ...types } = JSON.parse(json).types;
+        return account.signTypedData({ ...JSON.parse(json), types });
       }
       default:
         throw new Error(`test wallet: ${req.method} not supported`);
@@ -88,8 +98,8 @@ export async function addVirtualAuthenticator(page: Page) {
 }
 
 /** Signs the page in with a fresh test wallet (through the UI). */
-export async function walletUser(opts: Parameters<typeof newPage>[0] = {}) {
-  const account = privateKeyToAccount(generatePrivateKey());
+export async function walletUser(opts: Parameters<typeof newPage>[0] & { account?: PrivateKeyAccount } = {}) {
+  const account = opts.account ?? privateKeyToAccount(generatePrivateKey());
   const { context, page } = await newPage(opts);
   await installTestWallet(context, account);
   return { context, page, account };

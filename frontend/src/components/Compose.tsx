@@ -20,7 +20,8 @@ import { ErrorNote, Note, Usdc } from "./ui";
 
 const MAX_CHARS = 8000;
 
-type Target = { kind: "send"; to: string } | { kind: "reply"; messageId: string };
+/** `to` is who gets paid: the handle, or for a reply the original sender's id (the intent names them). */
+type Target = { kind: "send"; to: string } | { kind: "reply"; messageId: string; to: string };
 
 export interface ComposeProps {
   target: Target;
@@ -67,13 +68,20 @@ export function Compose({ target, name, quote, pricing, refetchQuote, draftKey, 
   const send = useMutation({
     mutationFn: async ({ maxPrice }: { maxPrice: string }) => {
       const params = { header: { "idempotency-key": key.current } };
-      // Chain mode: the wallet signs the payment the server describes (an EIP-712 intent).
-      if (vault.data && target.kind === "send") {
+      // Chain mode: the wallet signs the payment the server describes (an EIP-712 intent), for
+      // sends and replies alike. A free message needs no signature (the vault refuses zero amounts).
+      if (vault.data && BigInt(maxPrice) > 0n) {
         const provider = wallets[0]?.provider;
         if (!provider)
           throw new ApiError(0, "no_wallet", "Paying on chain needs a browser wallet to sign the payment.");
         const { payBySigning } = await import("../chain/wallet-chain");
-        return payBySigning(provider, null, { to: target.to, body, maxPrice, idempotencyKey: key.current });
+        return payBySigning(provider, null, {
+          to: target.to,
+          body,
+          maxPrice,
+          idempotencyKey: key.current,
+          replyTo: target.kind === "reply" ? target.messageId : undefined,
+        });
       }
       if (target.kind === "send") {
         return call(api.POST("/v1/messages", { params, body: { to: target.to, body, maxPrice } }));

@@ -93,7 +93,7 @@ function Reply({
   if (recipient.isError) return <ErrorNote error={recipient.error} retry={() => recipient.refetch()} />;
   return (
     <Compose
-      target={{ kind: "reply", messageId }}
+      target={{ kind: "reply", messageId, to: fromId }}
       name={name}
       quote={escrowed ? FREE : recipient.data.quote}
       priceNote={
