@@ -1,4 +1,4 @@
-// What the send benchmarks share (`npm run bench`, `npm run bench:ops`): a
+// What the send benchmarks share (`npm run bench`, `bench:ops`, `bench:rails`): a
 // disposable `wrangler dev` per configuration (state on tmpfs, so local SQLite
 // fsyncs do not dominate), funded senders and priced recipients made through
 // the real API, a warm-up, and interleaved A/B rounds reduced to a median.
@@ -68,12 +68,13 @@ export async function startServer(port, vars = {}, { cwd = process.cwd() } = {})
   return { base, pid: child.pid, stop };
 }
 
-export async function call(base, method, path, { token, body } = {}) {
+export async function call(base, method, path, { token, body, headers } = {}) {
   const res = await fetch(`${base}${path}`, {
     method,
     headers: {
       ...(body ? { "content-type": "application/json" } : {}),
       ...(token ? { authorization: `Bearer ${token}` } : {}),
+      ...headers,
     },
     body: body ? JSON.stringify(body) : undefined,
   });

@@ -57,7 +57,7 @@ export function Profile({ handle }: { handle: string }) {
           {r.quote ? (
             <dl className="price-table">
               <div>
-                <dt>Your price</dt>
+                <dt>Price for you</dt>
                 <dd>
                   <Usdc value={r.quote.price} />
                 </dd>
