@@ -838,21 +838,22 @@ export class Account extends DurableObject<Env> {
     let released = false;
     const now = Date.now();
     for (const [messageId, status] of settles) {
-      // A chain payment is not paid yet: it waits for its receipt, and its SettleJob goes to the queue.
-      if (markAccepted(this.sql, messageId, now)) {
-        this.jobsToSend = true;
-        continue;
-      }
+      // One statement for an ordinary hold (no chain payment: settle_job IS NULL)…
       const row = this.sql
         .exec(
           `UPDATE outbox SET hold_state = 'settled', status = CASE status WHEN 'pending' THEN ? ELSE status END,
-             updated_at = ? WHERE message_id = ? AND hold_state = 'held' RETURNING price, fee, in_reply_to, created_at`,
+             updated_at = ? WHERE message_id = ? AND hold_state = 'held' AND settle_job IS NULL
+             RETURNING price, fee, in_reply_to, created_at`,
           status,
           now,
           messageId,
         )
         .toArray()[0];
-      if (!row) continue; // already settled, or released by the alarm
+      if (!row) {
+        // …else a chain payment is not paid yet: it waits for its receipt, and its SettleJob goes to the queue.
+        if (markAccepted(this.sql, messageId, now)) this.jobsToSend = true;
+        continue; // (or already settled, or released by the alarm)
+      }
       tx.entry("send", big(row.price), { held: -big(row.price) }, messageId);
       tx.entry("fee", big(row.fee), { held: -big(row.fee) }, messageId);
       // A delivered reply releases the escrowed payment of the message it answers,
@@ -1152,7 +1153,9 @@ export class Account extends DurableObject<Env> {
     const unsent = unsentJobs(this.sql, 1).length || failureNotices(this.sql).length;
     const deadline = nextDeadline(this.sql);
     if (deadline !== null) next.push(Math.max(deadline * 1000 + EXPIRY_CHECK_MS, now + EXPIRY_CHECK_MS));
-    if (pendingNotices || pendingEvents || unsent) next.push(now + RETRY_MS);
+    if (pendingNotices || unsent) next.push(now + RETRY_MS);
+    // Unflushed changes: soon, unless a flush timer is armed (then only its backstop).
+    if (pendingEvents) next.push(this.outboxFlush.checkAt(now));
     // The oldest live history row reaching the retention window (checked at most hourly).
     const retention = config(this.env).inboxRetentionMs;
     const oldest = this.sql

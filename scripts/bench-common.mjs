@@ -14,6 +14,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import autocannon from "autocannon";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
+import { cpuOf, cpuPerRequest } from "./bench-profile.mjs";
 
 export const health = [{ method: "GET", path: "/health" }];
 
@@ -33,8 +34,9 @@ const up = (base) =>
 /**
  * Starts a disposable `wrangler dev` on `port` with `vars` (same flags for
  * every configuration, so only the vars differ); answers { base, pid, stop }.
+ * `inspectorPort` opens the Worker's DevTools inspector there (BENCH_PROFILE).
  */
-export async function startServer(port, vars = {}, { cwd = process.cwd() } = {}) {
+export async function startServer(port, vars = {}, { cwd = process.cwd(), inspectorPort = null } = {}) {
   const base = `http://127.0.0.1:${port}`;
   const wrangler = join(process.cwd(), "node_modules/.bin/wrangler");
   if (await up(base)) throw new Error(`something already answers on port ${port}`);
@@ -44,6 +46,7 @@ export async function startServer(port, vars = {}, { cwd = process.cwd() } = {})
     cwd,
   });
   const args = ["dev", "--ip", "127.0.0.1", "--port", String(port), "--persist-to", state];
+  if (inspectorPort) args.push("--inspector-port", String(inspectorPort));
   for (const [k, v] of Object.entries(vars)) args.push("--var", `${k}:${v}`);
   const child = spawn(wrangler, args, { stdio: "ignore", detached: true, cwd });
   const exited = new Promise((r) => child.once("exit", r));
@@ -145,18 +148,25 @@ export const median = (xs) => {
 
 /**
  * Interleaved rounds: each round runs every `arm` once (order reversed every
- * other round); an arm is { label, run: () => Promise<autocannon result> }.
- * Answers per round the successful requests/s of each arm.
+ * other round); an arm is { label, run: () => Promise<autocannon result>, pid? }.
+ * Answers per round the successful requests/s of each arm; with `pid` (the
+ * server's process), also `.cpu`: per round, the CPU ms its process tree spent
+ * per successful request (bench-profile.mjs cpuOf; Linux only).
  */
 export async function rounds(arms, n, { onRound } = {}) {
   // A round where an arm got nothing through (the machine stalled) says nothing about the ratio: run it again.
   const out = [];
+  out.cpu = [];
   for (let i = 0, stalls = 0; i < n && stalls < n; i++) {
     const order = i % 2 === 0 ? arms : [...arms].reverse();
     const rates = {};
+    const cpu = {};
     for (const a of order) {
+      const before = a.pid ? cpuOf(a.pid) : null;
       const r = await a.run();
       rates[a.label] = r["2xx"] / r.duration;
+      const used = a.pid ? cpuPerRequest(before, cpuOf(a.pid), r["2xx"]) : null;
+      if (used) cpu[a.label] = used.total;
     }
     if (Object.values(rates).some((x) => !(x > 0))) {
       console.log(`(round ${i + 1} stalled, repeated: ${JSON.stringify(rates)})`);
@@ -165,7 +175,8 @@ export async function rounds(arms, n, { onRound } = {}) {
       continue;
     }
     out.push(rates);
-    onRound?.(i, rates);
+    out.cpu.push(cpu);
+    onRound?.(i, rates, cpu);
   }
   return out;
 }

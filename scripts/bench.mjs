@@ -42,8 +42,14 @@ import {
   startServer as startAt,
   user as userAt,
 } from "./bench-common.mjs";
+import { cpuOf, cpuPerRequest, cpuProfile, summarise } from "./bench-profile.mjs";
 
-const PORT = process.env.BENCH_PORT ?? "8790";
+// BENCH_SWAP=1 (with a baseline): the baseline gets BENCH_PORT and the first turn in every round pair.
+const SWAP = process.env.BENCH_SWAP === "1" && !!process.env.BENCH_BASELINE_REF && !process.env.BENCH_URL;
+const PORT_A = process.env.BENCH_PORT ?? "8790";
+const PORT_OTHER = Number(process.env.BENCH_PORT_B ?? Number(PORT_A) + 1);
+const PORT = SWAP ? String(PORT_OTHER) : PORT_A;
+const PORT_B = SWAP ? Number(PORT_A) : PORT_OTHER;
 const BASE = process.env.BENCH_URL ?? `http://127.0.0.1:${PORT}`;
 const DURATION = Number(process.env.BENCH_SECONDS ?? 10);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 20);
@@ -53,7 +59,6 @@ const RECIPIENTS = 10;
 const PRICE = "1000"; // 0.001 USDC, so one faucet top-up funds every send of the run
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 10);
 const ROUND_SECONDS = Number(process.env.BENCH_ROUND_SECONDS ?? 3);
-const PORT_B = Number(process.env.BENCH_PORT_B ?? Number(PORT) + 1);
 
 const call = (method, path, opts) => callAt(BASE, method, path, opts);
 function adminToken() {
@@ -171,128 +176,238 @@ async function writeCosts(accounts, { send, health }) {
   );
 }
 
-/** The checkout at `ref` (git archive, no worktree) served on PORT_B with this checkout's node_modules and web UI. */
-async function startBaseline(ref) {
+/**
+ * BENCH_PROFILE=1: a send load and a /health load on this server, each under
+ * the V8 CPU profiler (scripts/bench-profile.mjs). Writes
+ * .bench/{send,health}.cpuprofile (open in Chrome DevTools → Performance) and
+ * prints the server's CPU ms per request by process and the functions with the
+ * most self and inclusive time, as µs per request.
+ */
+async function profileRun(server, sendRequests) {
+  const seconds = Number(process.env.BENCH_PROFILE_SECONDS ?? 8);
+  mkdirSync(".bench", { recursive: true });
+  for (const [name, requests] of [
+    ["send", sendRequests],
+    ["health", health],
+  ]) {
+    const before = cpuOf(server.pid);
+    const [r, profile] = await cpuProfile(INSPECTOR_PORT, () => loadAt(BASE, requests, { duration: seconds }));
+    const cpu = cpuPerRequest(before, cpuOf(server.pid), r["2xx"]);
+    writeFileSync(`.bench/${name}.cpuprofile`, JSON.stringify(profile));
+    const s = summarise(profile, { requests: r["2xx"], top: Number(process.env.BENCH_PROFILE_TOP ?? 20) });
+    console.log(
+      `profile of ${name === "send" ? "POST /v1/messages" : "GET /health"} (${seconds} s, ${Math.round(r["2xx"] / r.duration)}/s) → .bench/${name}.cpuprofile; ` +
+        `server CPU ms per request: ${
+          cpu
+            ? Object.entries(cpu)
+                .map(([k, v]) => `${k} ${v.toFixed(2)}`)
+                .join(", ")
+            : "n/a"
+        }; ` +
+        `the Worker's isolate busy ${Math.round(100 * s.busyShare)}% (${Math.round(s.busyUsPerRequest)} µs wall per request)`,
+    );
+    console.log("self time:");
+    console.table(s.self);
+    console.log("inclusive time:");
+    console.table(s.inclusive);
+  }
+}
+
+/** The checkout at `ref` (git archive, no worktree) served on `port` with this checkout's node_modules and web UI. */
+async function startBaseline(ref, port) {
   const dir = mkdtempSync(join(tmpdir(), "paid-inbox-baseline-"));
   execSync(`git archive ${JSON.stringify(ref)} | tar -x -C ${JSON.stringify(dir)}`);
   symlinkSync(join(process.cwd(), "node_modules"), join(dir, "node_modules"));
   cpSync(".dev.vars", join(dir, ".dev.vars"));
   cpSync("frontend/dist", join(dir, "frontend/dist"), { recursive: true });
-  const srv = await startAt(PORT_B, {}, { cwd: dir });
-  return {
-    ...srv,
-    async stop() {
-      await srv.stop();
-      rmSync(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 });
-    },
-  };
+  try {
+    const srv = await startAt(port, {}, { cwd: dir });
+    return {
+      ...srv,
+      async stop() {
+        await srv.stop();
+        rmSync(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 });
+      },
+    };
+  } catch (err) {
+    rmSync(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 });
+    throw err;
+  }
 }
 
 const fix = (x) => +x.toFixed(3);
+const range = (xs) => `${Math.min(...xs).toFixed(2)}–${Math.max(...xs).toFixed(2)}`;
+const figure = (xs) => ({ "per-round range": range(xs), median: fix(median(xs)) });
 
-await ensureBuilt();
-const server = process.env.BENCH_URL ? null : await startAt(PORT);
-let baseline = null;
-try {
-  console.log(`server ${BASE}${server ? " (disposable, started by the bench)" : ""}`);
-  console.log(`preparing ${SENDERS} funded senders and ${RECIPIENTS} recipients, warm-up …`);
-  const pop = await population(BASE, { senders: SENDERS, recipients: RECIPIENTS, price: PRICE });
-  const { senders, recipients } = pop;
+const REF = process.env.BENCH_URL ? null : process.env.BENCH_BASELINE_REF;
+// A comparison run measures only the A/B rounds unless BENCH_FULL=1 (keeps it to a few minutes).
+const FULL = !REF || process.env.BENCH_FULL === "1";
+const PROFILE = process.env.BENCH_PROFILE === "1" && !process.env.BENCH_URL;
+const INSPECTOR_PORT = Number(process.env.BENCH_INSPECTOR_PORT ?? Number(PORT_A) + 2);
 
-  // 1. Interleaved rounds: sends and health back to back, order alternating.
-  const own = [
-    { label: "sends", run: () => loadAt(BASE, pop.send, { duration: ROUND_SECONDS }) },
-    { label: "health", run: () => loadAt(BASE, health, { duration: ROUND_SECONDS }) },
-  ];
-  await rounds(own, 1); // unmeasured
-  const measured = await rounds(own, ROUNDS, {
-    onRound: (i, r) =>
-      console.log(
-        `round ${String(i + 1).padStart(2)}: sends ${r.sends.toFixed(0)}/s, health ${r.health.toFixed(0)}/s, ratio ${(r.sends / r.health).toFixed(3)}`,
-      ),
-  });
-  const benchRatio = median(measured.map((r) => r.sends / r.health));
+async function main() {
+  await ensureBuilt();
+  let server = null;
+  let baseline = null;
+  try {
+    // Both servers start and are prepared side by side (each has its own users and warm-up).
+    const started = await Promise.allSettled([
+      process.env.BENCH_URL ? null : startAt(PORT, {}, { inspectorPort: PROFILE ? INSPECTOR_PORT : null }),
+      REF ? startBaseline(REF, PORT_B) : null,
+    ]);
+    [server, baseline] = started.map((r) => (r.status === "fulfilled" ? r.value : null));
+    const failed = started.find((r) => r.status === "rejected");
+    if (failed) throw failed.reason;
+    console.log(`server ${BASE}${server ? " (disposable, started by the bench)" : ""}`);
+    if (baseline) console.log(`baseline ${REF} on port ${PORT_B}`);
+    console.log(`preparing ${SENDERS} funded senders and ${RECIPIENTS} recipients on each server, warm-up …`);
+    const [pop, popB] = await Promise.all([
+      population(BASE, { senders: SENDERS, recipients: RECIPIENTS, price: PRICE }),
+      baseline ? population(baseline.base, { senders: SENDERS, recipients: RECIPIENTS, price: PRICE }) : null,
+    ]);
+    const { senders, recipients } = pop;
 
-  // 5. Against a baseline build, same run — before the preload, so both servers hold the same history.
-  const ref = process.env.BENCH_BASELINE_REF;
-  if (ref && !process.env.BENCH_URL) {
-    console.log(`baseline ${ref} on port ${PORT_B}: starting, preparing, warm-up …`);
-    baseline = await startBaseline(ref);
-    const popB = await population(baseline.base, { senders: SENDERS, recipients: RECIPIENTS, price: PRICE });
-    const arms = [
-      { label: "this sends", run: () => loadAt(BASE, pop.send, { duration: ROUND_SECONDS }) },
-      { label: "base sends", run: () => loadAt(baseline.base, popB.send, { duration: ROUND_SECONDS }) },
-      { label: "this health", run: () => loadAt(BASE, health, { duration: ROUND_SECONDS }) },
-      { label: "base health", run: () => loadAt(baseline.base, health, { duration: ROUND_SECONDS }) },
-    ];
-    await rounds(arms, 1); // unmeasured
-    const ab = await rounds(arms, ROUNDS, {
-      onRound: (i, r) =>
-        console.log(
-          JSON.stringify({
-            round: i + 1,
-            "this sends/health": fix(r["this sends"] / r["this health"]),
-            "base sends/health": fix(r["base sends"] / r["base health"]),
-            "this/base sends": fix(r["this sends"] / r["base sends"]),
-            "this/base ratio": fix(r["this sends"] / r["this health"] / (r["base sends"] / r["base health"])),
-          }),
+    // 1. Interleaved rounds: sends and health back to back, order alternating.
+    let benchRatio = null;
+    if (FULL) {
+      const own = [
+        { label: "sends", pid: server?.pid, run: () => loadAt(BASE, pop.send, { duration: ROUND_SECONDS }) },
+        { label: "health", pid: server?.pid, run: () => loadAt(BASE, health, { duration: ROUND_SECONDS }) },
+      ];
+      await rounds(own, 1); // unmeasured
+      const measured = await rounds(own, ROUNDS, {
+        onRound: (i, r, cpu) =>
+          console.log(
+            `round ${String(i + 1).padStart(2)}: sends ${r.sends.toFixed(0)}/s, health ${r.health.toFixed(0)}/s, ratio ${(r.sends / r.health).toFixed(3)}` +
+              (cpu.sends
+                ? `, server CPU ms per send ${cpu.sends.toFixed(2)}, per health ${cpu.health.toFixed(2)}`
+                : ""),
+          ),
+      });
+      benchRatio = median(measured.map((r) => r.sends / r.health));
+    }
+
+    // 5. Against a baseline build, same run — before the preload, so both servers hold the same history.
+    if (baseline) {
+      const arms = [
+        { label: "this sends", pid: server.pid, run: () => loadAt(BASE, pop.send, { duration: ROUND_SECONDS }) },
+        {
+          label: "base sends",
+          pid: baseline.pid,
+          run: () => loadAt(baseline.base, popB.send, { duration: ROUND_SECONDS }),
+        },
+        { label: "this health", pid: server.pid, run: () => loadAt(BASE, health, { duration: ROUND_SECONDS }) },
+        {
+          label: "base health",
+          pid: baseline.pid,
+          run: () => loadAt(baseline.base, health, { duration: ROUND_SECONDS }),
+        },
+      ];
+      // BENCH_SWAP=1: the baseline goes first in every round pair (a check that order and port do not decide the figure).
+      if (SWAP) [arms[0], arms[1], arms[2], arms[3]] = [arms[1], arms[0], arms[3], arms[2]];
+      await rounds(arms, 1); // unmeasured
+      const ab = await rounds(arms, ROUNDS, {
+        onRound: (i, r, cpu) =>
+          console.log(
+            JSON.stringify({
+              round: i + 1,
+              "this sends/s": Math.round(r["this sends"]),
+              "base sends/s": Math.round(r["base sends"]),
+              "this/base sends": fix(r["this sends"] / r["base sends"]),
+              "this/base ratio": fix(r["this sends"] / r["this health"] / (r["base sends"] / r["base health"])),
+              ...(cpu["this sends"]
+                ? {
+                    "CPU ms/send this": fix(cpu["this sends"]),
+                    "CPU ms/send base": fix(cpu["base sends"]),
+                    "CPU ms/health this": fix(cpu["this health"]),
+                    "CPU ms/health base": fix(cpu["base health"]),
+                  }
+                : {}),
+            }),
+          ),
+      });
+      const rows = {
+        "this sends/health": figure(ab.map((r) => r["this sends"] / r["this health"])),
+        "base sends/health": figure(ab.map((r) => r["base sends"] / r["base health"])),
+        "this/base (sends/health) ← the issue's figure": figure(
+          ab.map((r) => r["this sends"] / r["this health"] / (r["base sends"] / r["base health"])),
         ),
-    });
-    console.log(
-      `vs ${ref}, median of ${ROUNDS} interleaved rounds: sends/s this/base ${median(ab.map((r) => r["this sends"] / r["base sends"])).toFixed(3)}, ` +
-        `(sends/health) this/base ${median(ab.map((r) => r["this sends"] / r["this health"] / (r["base sends"] / r["base health"]))).toFixed(3)} (target ≥ 1.0 within noise)`,
+        "this/base sends/s": figure(ab.map((r) => r["this sends"] / r["base sends"])),
+        "this/base health/s": figure(ab.map((r) => r["this health"] / r["base health"])),
+      };
+      if (ab.cpu.every((c) => c["this sends"] && c["base sends"])) {
+        rows["server CPU ms per send, this"] = figure(ab.cpu.map((c) => c["this sends"]));
+        rows["server CPU ms per send, base"] = figure(ab.cpu.map((c) => c["base sends"]));
+        rows["server CPU per send, base/this"] = figure(ab.cpu.map((c) => c["base sends"] / c["this sends"]));
+        rows["server CPU per health, base/this"] = figure(ab.cpu.map((c) => c["base health"] / c["this health"]));
+      }
+      console.log(
+        `vs ${REF}: ${ROUNDS} interleaved rounds of ${ROUND_SECONDS} s, ${CONNECTIONS} connections${SWAP ? ", baseline first (BENCH_SWAP=1)" : ""}`,
+      );
+      console.table(rows);
+      console.log(
+        `vs ${REF}, median of ${ROUNDS} interleaved rounds: sends/s this/base ${median(ab.map((r) => r["this sends"] / r["base sends"])).toFixed(3)}, ` +
+          `(sends/health) this/base ${median(ab.map((r) => r["this sends"] / r["this health"] / (r["base sends"] / r["base health"]))).toFixed(3)} (target ≥ 1.0 within noise)`,
+      );
+    }
+
+    // Where the CPU goes (BENCH_PROFILE=1): this server's isolate under the V8 profiler.
+    if (PROFILE && server) await profileRun(server, pop.send);
+
+    if (!FULL) return;
+    // One full-length send load for latency percentiles and RSS.
+    const rows = [];
+    rows.push(row("GET /health", await load({ requests: health })));
+    let rss = "";
+    const timer = setTimeout(
+      () => {
+        rss = serverRss(server?.pid);
+      },
+      (DURATION * 1000) / 2,
     );
+    const send = row("POST /v1/messages", await load({ requests: pop.send }));
+    clearTimeout(timer);
+    rows.push(send);
+
+    console.log(`preloading ${PRELOAD} messages into one inbox …`);
+    const big = await recipient("big");
+    const fresh = await recipient("fresh");
+    await autocannon({
+      url: BASE,
+      connections: CONNECTIONS,
+      amount: PRELOAD,
+      requests: sends(senders, () => big.handle),
+    });
+    const toFresh = row(
+      "POST /v1/messages → one fresh inbox",
+      await load({ requests: sends(senders, () => fresh.handle) }),
+    );
+    const toBig = row(
+      `POST /v1/messages → inbox of ${PRELOAD}+`,
+      await load({ requests: sends(senders, () => big.handle) }),
+    );
+    const pageFresh = row("GET /v1/inbox → fresh inbox", await load({ requests: inboxPage(fresh.token) }));
+    const pageBig = row(`GET /v1/inbox → inbox of ${PRELOAD}+`, await load({ requests: inboxPage(big.token) }));
+    rows.push(toFresh, toBig, pageFresh, pageBig);
+
+    console.table(rows);
+    const ratio = (a, b) => (a / b).toFixed(2);
+    const non2xx = rows.slice(1, 4).reduce((n, r) => n + r.non2xx + r.errors, 0);
+    console.log(`server RSS under send load: ${rss}`);
+    console.log(`send rate into an inbox of ${PRELOAD}+ vs a fresh inbox: ${ratio(toBig["2xx/s"], toFresh["2xx/s"])}`);
+    console.log(`inbox page rate, inbox of ${PRELOAD}+ vs fresh: ${ratio(pageBig["2xx/s"], pageFresh["2xx/s"])}`);
+    console.log(
+      `send p99: ${send["p99 ms"]} ms at ${CONNECTIONS} connections; non-2xx/errors from funded senders: ${non2xx}`,
+    );
+    await writeCosts([...senders, ...recipients, big, fresh], { send, health: rows[0] });
+
+    console.log(
+      `ratio (successful sends/s) / (health req/s), median of ${ROUNDS} interleaved rounds of ${ROUND_SECONDS} s: ${benchRatio.toFixed(3)}`,
+    );
+  } finally {
+    await server?.stop();
+    await baseline?.stop();
   }
-  // One full-length send load for latency percentiles and RSS.
-  const rows = [];
-  rows.push(row("GET /health", await load({ requests: health })));
-  let rss = "";
-  const timer = setTimeout(
-    () => {
-      rss = serverRss(server?.pid);
-    },
-    (DURATION * 1000) / 2,
-  );
-  const send = row("POST /v1/messages", await load({ requests: pop.send }));
-  clearTimeout(timer);
-  rows.push(send);
-
-  console.log(`preloading ${PRELOAD} messages into one inbox …`);
-  const big = await recipient("big");
-  const fresh = await recipient("fresh");
-  await autocannon({
-    url: BASE,
-    connections: CONNECTIONS,
-    amount: PRELOAD,
-    requests: sends(senders, () => big.handle),
-  });
-  const toFresh = row(
-    "POST /v1/messages → one fresh inbox",
-    await load({ requests: sends(senders, () => fresh.handle) }),
-  );
-  const toBig = row(
-    `POST /v1/messages → inbox of ${PRELOAD}+`,
-    await load({ requests: sends(senders, () => big.handle) }),
-  );
-  const pageFresh = row("GET /v1/inbox → fresh inbox", await load({ requests: inboxPage(fresh.token) }));
-  const pageBig = row(`GET /v1/inbox → inbox of ${PRELOAD}+`, await load({ requests: inboxPage(big.token) }));
-  rows.push(toFresh, toBig, pageFresh, pageBig);
-
-  console.table(rows);
-  const ratio = (a, b) => (a / b).toFixed(2);
-  const non2xx = rows.slice(1, 4).reduce((n, r) => n + r.non2xx + r.errors, 0);
-  console.log(`server RSS under send load: ${rss}`);
-  console.log(`send rate into an inbox of ${PRELOAD}+ vs a fresh inbox: ${ratio(toBig["2xx/s"], toFresh["2xx/s"])}`);
-  console.log(`inbox page rate, inbox of ${PRELOAD}+ vs fresh: ${ratio(pageBig["2xx/s"], pageFresh["2xx/s"])}`);
-  console.log(
-    `send p99: ${send["p99 ms"]} ms at ${CONNECTIONS} connections; non-2xx/errors from funded senders: ${non2xx}`,
-  );
-  await writeCosts([...senders, ...recipients, big, fresh], { send, health: rows[0] });
-
-  console.log(
-    `ratio (successful sends/s) / (health req/s), median of ${ROUNDS} interleaved rounds of ${ROUND_SECONDS} s: ${benchRatio.toFixed(3)}`,
-  );
-} finally {
-  await server?.stop();
-  await baseline?.stop();
 }
+
+await main();

@@ -1,5 +1,7 @@
 // Structured logs, request ids, hashed user ids, and the log-capture check itself.
 import { env, runInDurableObject } from "cloudflare:test";
+import { sha256 } from "@noble/hashes/sha2";
+import { bytesToHex, utf8ToBytes } from "@noble/hashes/utils";
 import { describe, expect, it } from "vitest";
 import { hashUserId, metric } from "../worker/observability/log";
 import { api, signUp } from "./helpers";
@@ -12,6 +14,16 @@ const accessLines = () =>
     .filter((l) => l.msg === "request");
 
 describe("structured request logs", () => {
+  it("hashed user ids are the first 16 hex of sha256('paid-inbox/log:' + id), stable across calls", () => {
+    // The same value as before the native hash and the per-isolate cache, so log lines keep grouping.
+    const expected = (id: string) => bytesToHex(sha256(utf8ToBytes(`paid-inbox/log:${id}`))).slice(0, 16);
+    for (const id of ["u_abc", "u_01JZ0000000000000000000000", "ü_ñ"]) {
+      expect(hashUserId(id)).toBe(expected(id));
+      expect(hashUserId(id)).toBe(expected(id));
+    }
+    expect(hashUserId("u_a")).not.toBe(hashUserId("u_b"));
+  });
+
   it("one JSON line per request: request id, route pattern, status, latency, hashed user", async () => {
     const s = await signUp("obs");
     const res = await api("GET", `/v1/recipients/@${s.handle}`, { token: s.accessToken });

@@ -20,6 +20,13 @@ export type { LedgerRecord };
 export const RECORDS_PER_BATCH = 100;
 /** How long committed changes wait to go to the queue together (queue sends cost more than anything else a send did). */
 const FLUSH_DELAY_MS = 1_000;
+/**
+ * A busy Account's timer flushes at most this often: each batch is a queue
+ * message, an R2 object and a D1 upsert, so a steady sender's changes ride
+ * together in a few large batches instead of one small batch a second. The
+ * first change after a quiet spell still goes out after FLUSH_DELAY_MS.
+ */
+export const FLUSH_INTERVAL_MS = 5_000;
 /** If the object is evicted before its flush timer fires, the alarm flushes. */
 const FLUSH_BACKSTOP_MS = 60_000;
 /** After a failed queue send. */
@@ -98,17 +105,35 @@ export class OutboxFlush {
   private running: Promise<void> | null = null;
   private again = false;
   private timer: ReturnType<typeof setTimeout> | null = null;
+  /** Something was committed since the last batch was frozen. */
+  private dirty = false;
+  /** When this instance last froze a batch (0: not yet). */
+  private lastFrozenAt = 0;
 
   constructor(private readonly deps: FlushDeps) {}
 
   /** After every commit. */
   schedule(): void {
+    this.dirty = true;
     if (this.timer !== null) return;
-    this.deps.wakeAt(Date.now() + FLUSH_BACKSTOP_MS);
-    this.timer = setTimeout(() => {
-      this.timer = null;
-      void this.flush();
-    }, FLUSH_DELAY_MS);
+    const now = Date.now();
+    this.deps.wakeAt(now + FLUSH_BACKSTOP_MS);
+    this.timer = setTimeout(
+      () => {
+        this.timer = null;
+        void this.flush();
+      },
+      Math.max(FLUSH_DELAY_MS, this.lastFrozenAt + FLUSH_INTERVAL_MS - now),
+    );
+  }
+
+  /**
+   * When the alarm should next look at unflushed changes: with a flush timer
+   * armed or a flush running, only at the backstop (an alarm every few seconds
+   * under steady load would re-run every check the alarm makes, for nothing).
+   */
+  checkAt(now: number): number {
+    return now + (this.timer !== null || this.running ? FLUSH_BACKSTOP_MS : RETRY_MS);
   }
 
   flush(): Promise<void> {
@@ -134,8 +159,10 @@ export class OutboxFlush {
     const notify = () => ({ min: this.deps.notifyMinPrice(), windowMs: this.deps.notifyWindowMs() });
     for (;;) {
       // A batch frozen earlier but never handed over goes first, unchanged.
-      const batch =
-        oldestUnsent(sql) ?? freezeBatch(sql, this.deps.accountId(), this.deps.totals(), Date.now(), notify());
+      const unsent = oldestUnsent(sql);
+      if (!unsent) this.dirty = false;
+      const batch = unsent ?? freezeBatch(sql, this.deps.accountId(), this.deps.totals(), Date.now(), notify());
+      if (batch && !unsent) this.lastFrozenAt = batch.frozenAt;
       if (!batch) {
         // Notices still inside their coalescing window: the alarm flushes them when it closes.
         const due = notifyDueAt(sql, notify());
@@ -151,9 +178,19 @@ export class OutboxFlush {
         return;
       }
       markSent(sql, batch.seq);
+      // A new batch that took everything there was, with nothing committed
+      // since and no notices waiting: looking again would only read empty
+      // tables (five queries per flush).
+      if (!unsent && !this.dirty && !full(batch) && this.deps.notifyMinPrice() === null) return;
     }
   }
 }
+
+/** A section of the batch hit its limit, so more may be waiting. */
+const full = (b: FlushBatch) =>
+  b.ledger.length >= RECORDS_PER_BATCH ||
+  b.messages.length >= RECORDS_PER_BATCH ||
+  (b.notify?.length ?? 0) >= RECORDS_PER_BATCH;
 
 /**
  * Freezes what is committed past the cursors into the next batch and stores it.

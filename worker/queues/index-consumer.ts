@@ -15,10 +15,10 @@ export type IndexMessage = FlushBatch;
 /** Writes the batch to the archive unless it is already there. True if this call wrote it. */
 export async function archiveBatch(bucket: R2Bucket, batch: FlushBatch): Promise<boolean> {
   const key = archiveKey(batch);
-  // Deterministic key + "only if absent": a head check first (cheap, and the
-  // common redelivery case), then a conditional put so two consumers racing on
-  // the same batch still leave the first object untouched.
-  if (await bucket.head(key)) return false;
+  // Deterministic key + "only if absent": one conditional put, which leaves an
+  // existing object untouched (a redelivery, or two consumers racing on the
+  // same batch). No head check first: it would cost every batch an extra R2
+  // operation to save one only on the rare redelivery.
   const written = await bucket.put(key, JSON.stringify(batch), {
     onlyIf: { etagDoesNotMatch: "*" },
     httpMetadata: { contentType: "application/json" },
