@@ -153,7 +153,7 @@ export const median = (xs) => {
  * server's process), also `.cpu`: per round, the CPU ms its process tree spent
  * per successful request (bench-profile.mjs cpuOf; Linux only).
  */
-export async function rounds(arms, n, { onRound } = {}) {
+export async function rounds(arms, n, { onRound, onRoundStart } = {}) {
   // A round where an arm got nothing through (the machine stalled) says nothing about the ratio: run it again.
   const out = [];
   out.cpu = [];
@@ -161,6 +161,7 @@ export async function rounds(arms, n, { onRound } = {}) {
     const order = i % 2 === 0 ? arms : [...arms].reverse();
     const rates = {};
     const cpu = {};
+    onRoundStart?.(i);
     for (const a of order) {
       const before = a.pid ? cpuOf(a.pid) : null;
       const r = await a.run();

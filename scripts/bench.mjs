@@ -306,8 +306,36 @@ async function main() {
       // BENCH_SWAP=1: the baseline goes first in every round pair (a check that order and port do not decide the figure).
       if (SWAP) [arms[0], arms[1], arms[2], arms[3]] = [arms[1], arms[0], arms[3], arms[2]];
       await rounds(arms, 1); // unmeasured
+      // All-in CPU per send: a server's whole CPU over a round — its flushes,
+      // queue consumer and alarms included, in whichever arm they happen to run —
+      // less its /health requests at what one costs with no send work pending.
+      // (The per-arm figures charge deferred work to the arm it lands in.)
+      await new Promise((r) => setTimeout(r, 7_000)); // pending flushes (≤ 5 s) and their queue batches
+      const healthCost = {};
+      for (const [label, srv, base] of [
+        ["this", server, BASE],
+        ["base", baseline, baseline.base],
+      ]) {
+        const before = cpuOf(srv.pid);
+        const r = await loadAt(base, health, { duration: ROUND_SECONDS });
+        healthCost[label] = cpuPerRequest(before, cpuOf(srv.pid), r["2xx"])?.total ?? null;
+      }
+      let atStart = null;
+      const allIn = [];
+      const sendCost = (label, srv, r) => {
+        const used = cpuPerRequest(atStart[label], cpuOf(srv.pid), 1)?.total;
+        if (!used || !healthCost[label]) return null;
+        return (
+          (used - r[`${label} health`] * ROUND_SECONDS * healthCost[label]) / (r[`${label} sends`] * ROUND_SECONDS)
+        );
+      };
       const ab = await rounds(arms, ROUNDS, {
-        onRound: (i, r, cpu) =>
+        onRoundStart: () => {
+          atStart = { this: cpuOf(server.pid), base: cpuOf(baseline.pid) };
+        },
+        onRound: (i, r, cpu) => {
+          const all = { this: sendCost("this", server, r), base: sendCost("base", baseline, r) };
+          allIn.push(all);
           console.log(
             JSON.stringify({
               round: i + 1,
@@ -323,8 +351,10 @@ async function main() {
                     "CPU ms/health base": fix(cpu["base health"]),
                   }
                 : {}),
+              ...(all.this && all.base ? { "all-in CPU ms/send this": fix(all.this), base: fix(all.base) } : {}),
             }),
-          ),
+          );
+        },
       });
       const rows = {
         "this sends/health": figure(ab.map((r) => r["this sends"] / r["this health"])),
@@ -336,10 +366,18 @@ async function main() {
         "this/base health/s": figure(ab.map((r) => r["this health"] / r["base health"])),
       };
       if (ab.cpu.every((c) => c["this sends"] && c["base sends"])) {
-        rows["server CPU ms per send, this"] = figure(ab.cpu.map((c) => c["this sends"]));
-        rows["server CPU ms per send, base"] = figure(ab.cpu.map((c) => c["base sends"]));
-        rows["server CPU per send, base/this"] = figure(ab.cpu.map((c) => c["base sends"] / c["this sends"]));
-        rows["server CPU per health, base/this"] = figure(ab.cpu.map((c) => c["base health"] / c["this health"]));
+        rows["CPU ms per send (send arm), this"] = figure(ab.cpu.map((c) => c["this sends"]));
+        rows["CPU ms per send (send arm), base"] = figure(ab.cpu.map((c) => c["base sends"]));
+        rows["CPU per send (send arm), base/this"] = figure(ab.cpu.map((c) => c["base sends"] / c["this sends"]));
+        rows["CPU per health (health arm), base/this"] = figure(ab.cpu.map((c) => c["base health"] / c["this health"]));
+      }
+      if (allIn.every((c) => c.this && c.base)) {
+        rows["all-in CPU ms per send, this"] = figure(allIn.map((c) => c.this));
+        rows["all-in CPU ms per send, base"] = figure(allIn.map((c) => c.base));
+        rows["all-in CPU per send, base/this"] = figure(allIn.map((c) => c.base / c.this));
+        console.log(
+          `CPU ms per /health with no send work pending: this ${healthCost.this?.toFixed(2)}, base ${healthCost.base?.toFixed(2)}`,
+        );
       }
       console.log(
         `vs ${REF}: ${ROUNDS} interleaved rounds of ${ROUND_SECONDS} s, ${CONNECTIONS} connections${SWAP ? ", baseline first (BENCH_SWAP=1)" : ""}`,
