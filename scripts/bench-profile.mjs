@@ -77,21 +77,23 @@ export async function cpuProfile(inspectorPort, run, { intervalUs = 500 } = {}) 
     ws.once("open", resolve);
     ws.once("error", reject);
   });
-  // One command at a time: wrangler's inspector proxy renumbers the ids of the
-  // answers it relays, so an answer is matched by order, not by id.
+  // One command at a time: wrangler's inspector proxy renumbers the answers it
+  // relays and mixes in answers to its own requests, so an answer is taken by
+  // order and by shape (`accept`), not by id.
   let waiting = null;
   ws.on("message", (data) => {
     const m = JSON.parse(data);
     if (!waiting || !("result" in m || "error" in m)) return;
+    if (m.result && !waiting.accept(m.result)) return;
     const { resolve, reject } = waiting;
     waiting = null;
     if (m.error) reject(new Error(`${m.error.message}`));
     else resolve(m.result);
   });
   let id = 0;
-  const send = (method, params = {}) =>
+  const send = (method, params = {}, accept = () => true) =>
     new Promise((resolve, reject) => {
-      waiting = { resolve, reject };
+      waiting = { resolve, reject, accept };
       ws.send(JSON.stringify({ id: ++id, method, params }));
     });
   try {
@@ -99,7 +101,7 @@ export async function cpuProfile(inspectorPort, run, { intervalUs = 500 } = {}) 
     await send("Profiler.setSamplingInterval", { interval: intervalUs });
     await send("Profiler.start");
     const result = await run();
-    const { profile } = await send("Profiler.stop");
+    const { profile } = await send("Profiler.stop", {}, (r) => !!r.profile);
     return [result, profile];
   } finally {
     ws.close();
