@@ -18,8 +18,8 @@ import {
   type PaymentMessage,
   typedPayment,
 } from "../../worker/domain/payment-intent";
-import type { LedgerKind, Tx } from "../account";
 import { recordStatusChange } from "./outbox-flush";
+import type { LedgerKind, Tx } from "./types";
 
 export const CHAIN_MIGRATION = `
   CREATE TABLE chain (
