@@ -14,6 +14,7 @@ import { mnemonicToAccount, privateKeyToAccount } from "viem/accounts";
 import { foundry } from "viem/chains";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freePort } from "../scripts/free-port.mjs";
+import { driveIndexer, SHORT_RUN_VARS } from "../scripts/indexer-driver.mjs";
 import { startChain } from "../test/fakes/chain.mjs";
 import { screenshot, signInWithWallet, walletUser } from "./helpers";
 
@@ -29,8 +30,7 @@ let chain: Awaited<ReturnType<typeof startChain>> | undefined;
 let app: ChildProcess | undefined;
 let stateDir: string | undefined;
 let base = "";
-let cronOn = false;
-let cron: Promise<void> | undefined;
+let indexer: { stop: () => Promise<void> } | undefined;
 
 beforeAll(async () => {
   chain = await startChain();
@@ -58,9 +58,8 @@ beforeAll(async () => {
     CHAIN_START_BLOCK: String(deployBlock),
     CONFIRMATIONS: "1",
     RELAYER_PRIVATE_KEY: anvilKey(1),
-    // Each scheduled() run catches up and returns; the loop below calls it every 500 ms.
-    INDEXER_RUN_MS: "0",
-    INDEXER_POLL_MS: "0",
+    // Each scheduled() run catches up and returns; driveIndexer below calls it every 500 ms.
+    ...SHORT_RUN_VARS,
   };
   app = spawn(
     wrangler,
@@ -89,18 +88,11 @@ beforeAll(async () => {
     if (Date.now() > deadline) throw new Error("wrangler dev (chain mode) did not come up in 60 s");
     await new Promise((r) => setTimeout(r, 250));
   }
-  cronOn = true;
-  cron = (async () => {
-    while (cronOn) {
-      await fetch(`${base}/__scheduled?cron=${encodeURIComponent("* * * * *")}`).catch(() => {});
-      await new Promise((r) => setTimeout(r, 500));
-    }
-  })();
+  indexer = driveIndexer(base);
 }, 120_000);
 
 afterAll(async () => {
-  cronOn = false;
-  await cron;
+  await indexer?.stop();
   if (app?.pid) {
     try {
       process.kill(-app.pid, "SIGTERM");

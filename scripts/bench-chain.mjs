@@ -25,7 +25,6 @@
 // BENCH_INDEXER_EVERY_MS (pause between scheduled() runs, 500).
 import { execFileSync, spawn } from "node:child_process";
 import { existsSync, mkdtempSync, openSync, readFileSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
@@ -44,6 +43,8 @@ import {
 } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { foundry } from "viem/chains";
+import { freePort } from "./free-port.mjs";
+import { driveIndexer, SHORT_RUN_VARS } from "./indexer-driver.mjs";
 
 const contracts = JSON.parse(readFileSync(new URL("../test/fixtures/vault-contracts.json", import.meta.url), "utf8"));
 const vaultAbi = contracts.PayInboxVault.abi;
@@ -66,17 +67,6 @@ const RELAYER_KEY = "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6
 const RELAYER = privateKeyToAccount(RELAYER_KEY);
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.listen(0, "127.0.0.1", () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
-    srv.on("error", reject);
-  });
-}
 
 async function rpc(url, method, params = []) {
   const res = await fetch(url, {
@@ -291,8 +281,7 @@ async function main() {
       CONFIRMATIONS,
       RELAYER_PRIVATE_KEY: RELAYER_KEY,
       // Each scheduled() run catches up and returns (see the cron driver below).
-      INDEXER_RUN_MS: "0",
-      INDEXER_POLL_MS: "0",
+      ...SHORT_RUN_VARS,
     });
     const api = apiClient(server.base);
     // Chain mode's send path (payment intents, the cron indexer) — absent from builds without it.
@@ -300,22 +289,8 @@ async function main() {
     let cron = null;
     let senders = [];
     if (fullPath) {
-      // The cron indexer: the real scheduled() handler through `--test-scheduled`'s route, one
-      // short catch-up run after another (INDEXER_RUN_MS=0), every INDEXER_EVERY_MS — what a
-      // deployed run's INDEXER_POLL_MS loop does inside one long invocation. See
-      // docs/architecture.md, Chain mode, "Locally", for why not one long run from the deploy block.
-      let cronOn = true;
-      cron = {
-        stop: () => {
-          cronOn = false;
-        },
-        done: (async () => {
-          while (cronOn) {
-            await fetch(`${server.base}/__scheduled?cron=${encodeURIComponent("* * * * *")}`).catch(() => {});
-            await sleep(INDEXER_EVERY_MS);
-          }
-        })(),
-      };
+      // The cron indexer: short catch-up runs every INDEXER_EVERY_MS (scripts/indexer-driver.mjs).
+      cron = driveIndexer(server.base, { everyMs: INDEXER_EVERY_MS });
     }
     // Users signed in with their wallets; senders deposit 1,000 USDC each from their own wallet.
     let fullPathError = null;
@@ -395,8 +370,7 @@ async function main() {
       } catch (err) {
         fullError = err.message;
       } finally {
-        cron.stop();
-        await cron.done;
+        await cron.stop();
       }
     }
 
