@@ -23,10 +23,8 @@
 // BENCH_CHAIN_SECONDS (10), BENCH_CHAIN_BURST (payments in the burst, 600),
 // BENCH_CHAIN_SEND_RATE (API sends/s for the latency phase, 5), BENCH_CHAIN_SENDERS (10),
 // BENCH_INDEXER_EVERY_MS (pause between scheduled() runs, 500).
-import { execFileSync, spawn } from "node:child_process";
-import { existsSync, mkdtempSync, openSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { spawn } from "node:child_process";
+import { openSync, readFileSync } from "node:fs";
 import {
   concatHex,
   createPublicClient,
@@ -43,8 +41,10 @@ import {
 } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { foundry } from "viem/chains";
+import { ensureBuilt } from "./bench-common.mjs";
 import { freePort } from "./free-port.mjs";
 import { driveIndexer, SHORT_RUN_VARS } from "./indexer-driver.mjs";
+import { startWranglerDev } from "./wrangler-dev.mjs";
 
 const contracts = JSON.parse(readFileSync(new URL("../test/fixtures/vault-contracts.json", import.meta.url), "utf8"));
 const vaultAbi = contracts.PayInboxVault.abi;
@@ -97,52 +97,19 @@ async function startAnvil() {
   throw new Error(`anvil did not start on ${url}`);
 }
 
+/** A disposable `wrangler dev` on BENCH_PORT with `--test-scheduled` (the indexer driver's route). */
 async function startWrangler(vars) {
-  const state = mkdtempSync(join(existsSync("/dev/shm") ? "/dev/shm" : tmpdir(), "paid-inbox-bench-chain-"));
-  const wrangler = "node_modules/.bin/wrangler";
-  if (!existsSync("frontend/dist/index.html")) {
-    execFileSync("node_modules/.bin/vite", ["build", "--config", "frontend/vite.config.ts", "--logLevel", "warn"]);
-  }
-  if (!existsSync(".dev.vars")) (await import("./dev-vars.mjs")).ensureDevVars();
-  execFileSync(wrangler, ["d1", "migrations", "apply", "DB", "--local", "--persist-to", state], { stdio: "ignore" });
-  const varArgs = Object.entries(vars).flatMap(([k, v]) => ["--var", `${k}:${v}`]);
-  const args = [
-    "dev",
-    "--ip",
-    "127.0.0.1",
-    "--port",
-    BENCH_PORT,
-    "--persist-to",
-    state,
-    "--test-scheduled",
-    ...varArgs,
-  ];
-  const child = spawn(wrangler, args, {
+  await ensureBuilt();
+  return startWranglerDev({
+    port: BENCH_PORT,
+    vars,
+    args: ["--test-scheduled"],
     // BENCH_LOG=file: wrangler's output there (stderr in file.err), for a run that goes wrong.
     stdio: process.env.BENCH_LOG
       ? ["ignore", openSync(process.env.BENCH_LOG, "w"), openSync(`${process.env.BENCH_LOG}.err`, "w")]
       : "ignore",
-    detached: true,
+    prefix: "paid-inbox-bench-chain-",
   });
-  const base = `http://127.0.0.1:${BENCH_PORT}`;
-  const up = async () => {
-    try {
-      return (await fetch(`${base}/health`)).ok;
-    } catch {
-      return false;
-    }
-  };
-  for (let i = 0; i < 120 && !(await up()); i++) await sleep(500);
-  if (!(await up())) throw new Error("wrangler dev did not come up");
-  return {
-    base,
-    stop() {
-      try {
-        process.kill(-child.pid, "SIGTERM");
-      } catch {}
-      rmSync(state, { recursive: true, force: true });
-    },
-  };
 }
 
 const types = {
@@ -500,7 +467,7 @@ async function main() {
     );
     if (full.steady.paid < full.steady.sent || full.flat.paid < full.flat.accepted) process.exitCode = 1;
   } finally {
-    server?.stop();
+    await server?.stop();
     anvil.stop();
   }
 }

@@ -26,8 +26,9 @@ export function driveIndexer(base, { everyMs = 500, onError = () => {} } = {}) {
     while (on) {
       try {
         const res = await fetch(url);
+        // Read to the end: a cancelled body resets the connection, and workerd logs the broken pipe as an error.
+        await res.arrayBuffer();
         if (!res.ok) onError(new Error(`/__scheduled answered ${res.status}`));
-        await res.body?.cancel();
       } catch (err) {
         if (on) onError(err);
       }
