@@ -10,25 +10,15 @@
 //      `scheduled()` handler through `--test-scheduled`'s `/__scheduled` — short catch-up runs
 //      (INDEXER_RUN_MS=0), as bench:chain and e2e/chain.test.ts do, every second (anvil mines a block a second
 //      here; polling faster only adds a log line) — so receipts show within seconds.
-import { spawn, spawnSync } from "node:child_process";
+import { spawn } from "node:child_process";
 import { rmSync } from "node:fs";
 import { chainUp } from "./chain-up.mjs";
-import { ensureDevVars } from "./dev-vars.mjs";
 import { driveIndexer, SHORT_RUN_VARS } from "./indexer-driver.mjs";
+import { bin, prepareLocalApp } from "./local-app.mjs";
 
 const port = process.env.PORT ?? "8787";
 const anvilPort = Number(process.env.ANVIL_PORT ?? 8545);
 const persist = ".wrangler/chain-state";
-const bin = (name) => `node_modules/.bin/${name}`;
-
-function run(cmd, args) {
-  const r = spawnSync(cmd, args, { stdio: "inherit" });
-  if (r.status !== 0) {
-    console.error(`✗ ${cmd} ${args.join(" ")} failed`);
-    process.exit(r.status ?? 1);
-  }
-}
-
 const chain = await chainUp({ port: anvilPort });
 const d = chain.deployment;
 // A block every second (besides one per transaction), so deposits confirm without other traffic.
@@ -41,12 +31,8 @@ console.log(
   `• local chain ${chain.rpcUrl}: vault ${d.vault}, USDC ${d.token} (1,000,000 USDC on each anvil dev account)`,
 );
 
-if (ensureDevVars()) console.log("• created .dev.vars with fresh random secrets");
-console.log("• building the web UI");
-run(bin("vite"), ["build", "--config", "frontend/vite.config.ts", "--logLevel", "warn"]);
-console.log(`• applying D1 migrations (fresh local state in ${persist})`);
 rmSync(persist, { recursive: true, force: true });
-run(bin("wrangler"), ["d1", "migrations", "apply", "DB", "--local", "--persist-to", persist]);
+prepareLocalApp({ persistTo: persist });
 
 const vars = {
   LEDGER_MODE: "chain",
