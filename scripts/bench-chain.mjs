@@ -42,6 +42,7 @@ import {
 import { privateKeyToAccount } from "viem/accounts";
 import { foundry } from "viem/chains";
 import { ensureBuilt } from "./bench-common.mjs";
+import { rpc } from "./chain-up.mjs";
 import { freePort } from "./free-port.mjs";
 import { driveIndexer, SHORT_RUN_VARS } from "./indexer-driver.mjs";
 import { startWranglerDev } from "./wrangler-dev.mjs";
@@ -67,17 +68,6 @@ const RELAYER_KEY = "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6
 const RELAYER = privateKeyToAccount(RELAYER_KEY);
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-async function rpc(url, method, params = []) {
-  const res = await fetch(url, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ jsonrpc: "2.0", id: 1, method, params }),
-  });
-  const body = await res.json();
-  if (body.error) throw new Error(`${method}: ${body.error.message}`);
-  return body.result;
-}
 
 async function startAnvil() {
   const port = Number(process.env.ANVIL_PORT ?? (await freePort()));

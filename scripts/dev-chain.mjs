@@ -12,7 +12,7 @@
 //      here; polling faster only adds a log line) — so receipts show within seconds.
 import { spawn } from "node:child_process";
 import { rmSync } from "node:fs";
-import { chainUp } from "./chain-up.mjs";
+import { chainUp, rpc } from "./chain-up.mjs";
 import { driveIndexer, SHORT_RUN_VARS } from "./indexer-driver.mjs";
 import { bin, prepareLocalApp } from "./local-app.mjs";
 
@@ -22,11 +22,7 @@ const persist = ".wrangler/chain-state";
 const chain = await chainUp({ port: anvilPort });
 const d = chain.deployment;
 // A block every second (besides one per transaction), so deposits confirm without other traffic.
-await fetch(chain.rpcUrl, {
-  method: "POST",
-  headers: { "content-type": "application/json" },
-  body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "evm_setIntervalMining", params: [1] }),
-});
+await rpc(chain.rpcUrl, "evm_setIntervalMining", [1]);
 console.log(
   `• local chain ${chain.rpcUrl}: vault ${d.vault}, USDC ${d.token} (1,000,000 USDC on each anvil dev account)`,
 );
