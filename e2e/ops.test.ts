@@ -3,7 +3,11 @@
 // over HTTP with .dev.vars' ADMIN_TOKEN — the same commands an operator runs
 // after `npm start`. (The --remote argv is checked in test/ops-wrangler.test.ts.)
 import { spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
 import { describe, expect, inject, it } from "vitest";
+import { apiUser } from "./helpers";
 
 function ops(...args: string[]) {
   const r = spawnSync("node", ["scripts/ops.mjs", ...args], {
@@ -50,6 +54,24 @@ describe("npm run ops (local)", () => {
     const l = ops("ledger-summary");
     expect(l.code, l.err).toBe(0);
     expect(JSON.parse(l.out)).toHaveProperty("conserved", true);
+  });
+
+  it("audit-verify fetches an Account's chain through the admin route and verifies it offline", async () => {
+    const u = await apiUser("audit", { topup: "5000000" });
+    const file = path.join(mkdtempSync(path.join(tmpdir(), "paid-inbox-audit-")), "audit.json");
+    const fetched = ops("audit-verify", "--account", u.id, "--out", file);
+    expect(fetched.code, fetched.err).toBe(0);
+    expect(fetched.out).toContain("✓ verified");
+    // The saved export verifies offline, and an edited amount does not.
+    expect(ops("audit-verify", file).code).toBe(0);
+    const x = JSON.parse(readFileSync(file, "utf8"));
+    const topup = x.entries.find((e: { kind: string }) => e.kind === "topup");
+    expect(topup.amount).toBe("5000000");
+    topup.amount = "6000000";
+    writeFileSync(file, JSON.stringify(x));
+    const edited = ops("audit-verify", file);
+    expect(edited.code).toBe(1);
+    expect(edited.out).toContain(`entry ${topup.id}: content does not match its hash (edited)`);
   });
 
   it("an unknown flag value is refused before anything runs", () => {

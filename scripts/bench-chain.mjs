@@ -45,6 +45,7 @@ import { ensureBuilt } from "./bench-common.mjs";
 import { rpc } from "./chain-up.mjs";
 import { freePort } from "./free-port.mjs";
 import { driveIndexer, SHORT_RUN_VARS } from "./indexer-driver.mjs";
+import { loadTs } from "./load-ts.mjs";
 import { startWranglerDev } from "./wrangler-dev.mjs";
 
 const contracts = JSON.parse(readFileSync(new URL("../test/fixtures/vault-contracts.json", import.meta.url), "utf8"));
@@ -102,17 +103,8 @@ async function startWrangler(vars) {
   });
 }
 
-const types = {
-  Payment: [
-    { name: "payer", type: "address" },
-    { name: "recipient", type: "address" },
-    { name: "messageId", type: "bytes32" },
-    { name: "contentHash", type: "bytes32" },
-    { name: "amount", type: "uint256" },
-    { name: "nonce", type: "uint256" },
-    { name: "deadline", type: "uint256" },
-  ],
-};
+// The Worker's EIP-712 Payment type, the one its intents carry.
+const { PAYMENT_TYPES: types } = await loadTs("worker/domain/payment-intent.ts");
 
 const payerAccount = (tag) => privateKeyToAccount(keccak256(toHex(`bench-payer:${tag}`)));
 const recipientAddress = (i) => privateKeyToAccount(keccak256(toHex(`bench-recipient:${i}`))).address;
