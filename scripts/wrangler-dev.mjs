@@ -9,9 +9,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { freePort } from "./free-port.mjs";
 
-const up = (base) =>
+/** GET /health answers (`anyAnswer`: with any status, e.g. a deliberately misconfigured instance's 503). */
+const up = (base, anyAnswer = false) =>
   fetch(`${base}/health`).then(
-    (r) => r.ok,
+    (r) => anyAnswer || r.ok,
     () => false,
   );
 
@@ -25,6 +26,7 @@ const up = (base) =>
  * @param {string} [o.cwd] the checkout to serve (bench baselines); wrangler comes from this one's node_modules
  * @param {string} [o.prefix] the state directory's name prefix
  * @param {number} [o.timeoutMs] how long it may take to answer /health (3 minutes: slow on a loaded machine)
+ * @param {boolean} [o.anyAnswer] up once /health answers at all, not only 200
  * @returns {Promise<{ base: string, port: number, pid: number, state: string, stop: () => Promise<void> }>}
  */
 export async function startWranglerDev({
@@ -36,6 +38,7 @@ export async function startWranglerDev({
   cwd = process.cwd(),
   prefix = "paid-inbox-dev-",
   timeoutMs = 180_000,
+  anyAnswer = false,
 } = {}) {
   const p = Number(port ?? (await freePort()));
   const base = `http://127.0.0.1:${p}`;
@@ -80,7 +83,7 @@ export async function startWranglerDev({
     }
   };
   const deadline = Date.now() + timeoutMs;
-  while (!(await up(base))) {
+  while (!(await up(base, anyAnswer))) {
     if (exitCode !== null || Date.now() > deadline) {
       await stop();
       throw new Error(
