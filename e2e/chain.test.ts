@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { driveIndexer, SHORT_RUN_VARS } from "../scripts/indexer-driver.mjs";
 import { startWranglerDev } from "../scripts/wrangler-dev.mjs";
 import { startChain } from "../test/fakes/chain.mjs";
-import { screenshot, signInWithWallet, walletUser } from "./helpers";
+import { api as apiAt, screenshot, signInWithWallet, walletUser } from "./helpers";
 
 const USDC = 1_000_000n;
 // anvil's dev accounts (public test keys): #0 deployed the contracts, #1 relays, #2 and #3 are Alice and Bob.
@@ -64,18 +64,8 @@ afterAll(async () => {
   chain?.close();
 });
 
-async function api(method: string, p: string, opts: { token?: string; body?: unknown } = {}) {
-  const res = await fetch(`${base}${p}`, {
-    method,
-    headers: {
-      ...(opts.body !== undefined ? { "content-type": "application/json" } : {}),
-      ...(opts.token ? { authorization: `Bearer ${opts.token}` } : {}),
-    },
-    body: opts.body !== undefined ? JSON.stringify(opts.body) : undefined,
-  });
-  const text = await res.text();
-  return { status: res.status, body: text ? JSON.parse(text) : null };
-}
+const api = (method: string, p: string, opts: { token?: string; body?: unknown } = {}) =>
+  apiAt(method, p, { ...opts, base });
 
 /** SIWE from Node (links the wallet), a handle, a price; then 10 USDC deposited into the vault from the wallet. */
 async function chainUser(account: PrivateKeyAccount, prefix: string, price: bigint) {

@@ -41,7 +41,7 @@ import {
 } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { foundry } from "viem/chains";
-import { ensureBuilt } from "./bench-common.mjs";
+import { call as callOk, ensureBuilt, request } from "./bench-common.mjs";
 import { rpc } from "./chain-up.mjs";
 import { freePort } from "./free-port.mjs";
 import { driveIndexer, SHORT_RUN_VARS } from "./indexer-driver.mjs";
@@ -456,28 +456,8 @@ async function main() {
 
 /** JSON calls to the app (SIWE sign-up, intents, sends, outbox). */
 function apiClient(base) {
-  const call = async (method, path, { token, body, headers } = {}) => {
-    const res = await fetch(`${base}${path}`, {
-      method,
-      headers: {
-        ...(body ? { "content-type": "application/json" } : {}),
-        ...(token ? { authorization: `Bearer ${token}` } : {}),
-        ...headers,
-      },
-      body: body ? JSON.stringify(body) : undefined,
-    });
-    const text = await res.text();
-    try {
-      return { status: res.status, body: text ? JSON.parse(text) : null };
-    } catch {
-      return { status: res.status, body: { error: text.slice(0, 200) } };
-    }
-  };
-  const ok = async (method, path, opts) => {
-    const r = await call(method, path, opts);
-    if (r.status >= 300) throw new Error(`${method} ${path} → ${r.status} ${JSON.stringify(r.body)}`);
-    return r.body;
-  };
+  const call = (method, path, opts) => request(base, method, path, opts);
+  const ok = (method, path, opts) => callOk(base, method, path, opts);
   return {
     call,
     ok,

@@ -31,7 +31,8 @@ export async function ensureBuilt() {
 export const startServer = (port, vars = {}, { cwd } = {}) =>
   startWranglerDev({ port, vars, cwd, prefix: "paid-inbox-bench-" });
 
-export async function call(base, method, path, { token, body, headers } = {}) {
+/** One JSON call to the app: { status, body } whatever the status (a body that is not JSON: { error: its text }). */
+export async function request(base, method, path, { token, body, headers } = {}) {
   const res = await fetch(`${base}${path}`, {
     method,
     headers: {
@@ -42,8 +43,18 @@ export async function call(base, method, path, { token, body, headers } = {}) {
     body: body ? JSON.stringify(body) : undefined,
   });
   const text = await res.text();
-  if (!res.ok) throw new Error(`${method} ${path} → ${res.status} ${text}`);
-  return text ? JSON.parse(text) : null;
+  try {
+    return { status: res.status, body: text ? JSON.parse(text) : null };
+  } catch {
+    return { status: res.status, body: { error: text.slice(0, 200) } };
+  }
+}
+
+/** One JSON call that must succeed (2xx): answers the body, throws with the status and body otherwise. */
+export async function call(base, method, path, opts) {
+  const r = await request(base, method, path, opts);
+  if (r.status < 200 || r.status >= 300) throw new Error(`${method} ${path} → ${r.status} ${JSON.stringify(r.body)}`);
+  return r.body;
 }
 
 let seq = 0;
