@@ -1,9 +1,13 @@
 // Earnings over time with uPlot (loaded with this module, on the Money screen only).
 // Amounts are bigint until here; the chart's y axis is in dollars as a float, for
-// drawing only.
-import { useEffect, useRef } from "react";
+// drawing only. uPlot's own legend says "Time: --" whenever the pointer is off the
+// plot, so the readout under the chart is ours: the hovered point's date and
+// running total (exact, from the bigint), or the latest total when nothing is hovered.
+import { useEffect, useRef, useState } from "react";
 import uPlot from "uplot";
 import "uplot/dist/uPlot.min.css";
+import { formatUsdc } from "../lib/money";
+import { dateTime } from "../lib/time";
 
 export interface EarningPoint {
   at: number; // ms
@@ -12,6 +16,7 @@ export interface EarningPoint {
 
 export default function EarningsChart({ points }: { points: EarningPoint[] }) {
   const el = useRef<HTMLDivElement>(null);
+  const [hovered, setHovered] = useState<number | null>(null);
   useEffect(() => {
     const node = el.current;
     if (!node) return;
@@ -23,16 +28,7 @@ export default function EarningsChart({ points }: { points: EarningPoint[] }) {
       {
         width: node.clientWidth || 320,
         height: 200,
-        series: [
-          {},
-          {
-            label: "Earned",
-            stroke: "#6366f1",
-            fill: "rgba(99,102,241,0.15)",
-            width: 2,
-            value: (_u, v) => (v == null ? "" : `$${v.toFixed(2)}`),
-          },
-        ],
+        series: [{}, { label: "Earned", stroke: "#6366f1", fill: "rgba(99,102,241,0.15)", width: 2 }],
         axes: [
           { stroke: ink, grid: { stroke: dark ? "#2a2c37" : "#e5e7eb" } },
           {
@@ -42,7 +38,9 @@ export default function EarningsChart({ points }: { points: EarningPoint[] }) {
           },
         ],
         scales: { x: { time: true } },
-        legend: { show: true },
+        legend: { show: false },
+        // The cursor snaps to the nearest point; its index is all the readout needs.
+        hooks: { setCursor: [(u) => setHovered(u.cursor.idx ?? null)] },
       },
       [xs, ys],
       node,
@@ -54,5 +52,24 @@ export default function EarningsChart({ points }: { points: EarningPoint[] }) {
       plot.destroy();
     };
   }, [points]);
-  return <div ref={el} className="chart" role="img" aria-label="Chart of your earnings over time" />;
+  const last = points.at(-1);
+  const point = hovered !== null ? points[hovered] : undefined;
+  return (
+    <figure className="chart-figure">
+      <div ref={el} className="chart" role="img" aria-label="Chart of your earnings over time" />
+      <figcaption className="chart-readout" data-testid="chart-readout">
+        {point ? (
+          <>
+            <time dateTime={new Date(point.at).toISOString()}>{dateTime(point.at)}</time>:{" "}
+            <strong className="money">{formatUsdc(point.cumulative)}</strong> earned by then
+          </>
+        ) : last ? (
+          <>
+            <strong className="money">{formatUsdc(last.cumulative)}</strong> earned in total. Point at or tap the chart
+            to see a date.
+          </>
+        ) : null}
+      </figcaption>
+    </figure>
+  );
 }

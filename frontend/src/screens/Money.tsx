@@ -12,7 +12,7 @@ import { LoadMore } from "../components/LoadMore";
 import { TopUp } from "../components/TopUp";
 import { Empty, ErrorNote, Field, Loading, Note, PageHeader, Usdc } from "../components/ui";
 import { parseUsdc, toInput } from "../lib/money";
-import { dateTime } from "../lib/time";
+import { shortDateTime } from "../lib/time";
 
 const EarningsChart = lazy(() => import("../components/EarningsChart"));
 
@@ -117,7 +117,7 @@ export default function Money() {
                   before === null ? BigInt(e.amount) * BigInt(k.sign) : BigInt(e.balanceAfter) - BigInt(before);
                 return (
                   <tr key={e.id}>
-                    <td>{dateTime(e.createdAt)}</td>
+                    <td>{shortDateTime(e.createdAt)}</td>
                     <td>
                       {k.label}
                       {delta === 0n ? (
