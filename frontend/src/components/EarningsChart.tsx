@@ -1,8 +1,8 @@
 // Earnings over time with uPlot (loaded with this module, on the Money screen only).
 // Amounts are bigint until here; the chart's y axis is in dollars as a float, for
-// drawing only. uPlot's own legend says "Time: --" whenever the pointer is off the
-// plot, so the readout under the chart is ours: the hovered point's date and
-// running total (exact, from the bigint), or the latest total when nothing is hovered.
+// drawing only. uPlot's own legend said "Time: --" whenever the pointer was off the
+// plot, so the readout under the chart is ours: the hovered date and the running
+// total then (exact, from the bigints), or the latest total when nothing is hovered.
 import { useEffect, useRef, useState } from "react";
 import uPlot from "uplot";
 import "uplot/dist/uPlot.min.css";
@@ -16,6 +16,7 @@ export interface EarningPoint {
 
 export default function EarningsChart({ points }: { points: EarningPoint[] }) {
   const el = useRef<HTMLDivElement>(null);
+  /** The time under the pointer (ms), or null when it is off the chart. */
   const [hovered, setHovered] = useState<number | null>(null);
   useEffect(() => {
     const node = el.current;
@@ -39,8 +40,16 @@ export default function EarningsChart({ points }: { points: EarningPoint[] }) {
         ],
         scales: { x: { time: true } },
         legend: { show: false },
-        // The cursor snaps to the nearest point; its index is all the readout needs.
-        hooks: { setCursor: [(u) => setHovered(u.cursor.idx ?? null)] },
+        // The time under the pointer, not uPlot's nearest point: the total is a step line, and
+        // several points share the instant a payment landed (the step's foot and top).
+        hooks: {
+          setCursor: [
+            (u) => {
+              const left = u.cursor.left;
+              setHovered(left == null || left < 0 ? null : u.posToVal(left, "x") * 1000);
+            },
+          ],
+        },
       },
       [xs, ys],
       node,
@@ -53,7 +62,11 @@ export default function EarningsChart({ points }: { points: EarningPoint[] }) {
     };
   }, [points]);
   const last = points.at(-1);
-  const point = hovered !== null ? points[hovered] : undefined;
+  // The running total at the hovered time: the last point at or before it (none yet: nothing earned).
+  const point =
+    hovered === null
+      ? undefined
+      : { at: hovered, cumulative: points.findLast((p) => p.at <= hovered)?.cumulative ?? 0n };
   return (
     <figure className="chart-figure">
       <div ref={el} className="chart" role="img" aria-label="Chart of your earnings over time" />

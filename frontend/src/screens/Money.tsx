@@ -162,9 +162,13 @@ function earnings(entries: LedgerEntry[]): EarningPoint[] {
     points.push({ at, cumulative: sum });
   }
   if (points.length === 0) return points;
-  // Start from zero an hour before the first earning, and carry the total to now.
-  points.unshift({ at: points[0].at - 3_600_000, cumulative: 0n });
-  points.push({ at: Date.now(), cumulative: sum });
+  // Start from zero a little before the first earning (a quarter of the span, at least a
+  // minute, so recent steps are not squeezed into the chart's last pixels), and carry the
+  // total to now.
+  const now = Date.now();
+  const lead = Math.max((now - points[0].at) / 4, 60_000);
+  points.unshift({ at: points[0].at - lead, cumulative: 0n });
+  points.push({ at: now, cumulative: sum });
   return points;
 }
 
