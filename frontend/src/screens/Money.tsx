@@ -119,11 +119,12 @@ export default function Money() {
                   <tr key={e.id}>
                     <td>{shortDateTime(e.createdAt)}</td>
                     <td>
-                      {k.label}
+                      {delta === 0n && e.kind === "refund" ? "Returned to the sender" : k.label}
                       {delta === 0n ? (
                         <span className="muted">
                           {" "}
-                          (<Usdc value={e.amount} /> from held)
+                          {/* Moves between held and paid out; a recipient's hold is money coming in, not going. */}
+                          (<Usdc value={e.amount} /> {e.kind === "hold" ? "held until you reply" : "from held"})
                         </span>
                       ) : null}
                     </td>
