@@ -161,62 +161,92 @@ describe("pages", () => {
   });
 
   // Speed, measured so that a loaded machine slows the test but cannot fail it or skip it:
-  // - what the page does is checked exactly on every navigation: before the inbox is
-  //   interactive it makes three API requests and no more (the cookie refresh, then /v1/me
-  //   and /v1/inbox side by side), and the inbox's code is fetched alongside the refresh
-  //   (preloaded), not after it. None of this depends on how busy the machine is.
-  // - the time is held to the 1 s target, or to 1.5× a baseline measured in the same run
+  // - what the page does is checked exactly, without a clock: before the inbox is
+  //   interactive it makes three API requests and no more (the cookie refresh, /v1/me,
+  //   /v1/inbox), and the inbox screen's code is fetched alongside the refresh (preloaded),
+  //   not after it. No waterfall is checked by holding each of /v1/me and /v1/inbox
+  //   unanswered until the other has been asked for: a page that waited for one before
+  //   asking for the other would never get there. (Comparing resource timings instead
+  //   failed now and then on a busy machine, by under a millisecond.)
+  // - the time is held to the 1 s target, or to 2.5× a baseline measured in the same run
   //   when that is more: opening a profile page, which does the same kind of work (the
-  //   cookie refresh, then one authenticated API read, then a first render) on the same
-  //   browser and server. On an idle machine that baseline is a few hundred ms, so the
-  //   1 s target is what binds; when the machine is busy both slow alike, and the inbox
-  //   must still be within half again of the baseline (a waterfall or a slow query
-  //   would not be).
-  it("shows the inbox within 1 s (or 1.5× a same-run baseline), three parallel requests, no waterfall", async () => {
+  //   cookie refresh, then an authenticated API read, then a first render) on the same
+  //   browser and server. Measured here, the inbox takes 1.7–2.0× that baseline whether
+  //   the machine is idle (baseline 300–400 ms, so the 1 s target is what binds) or busy
+  //   (baseline 550 ms+, both slow alike); 2.5× leaves room for noise, not for a slow
+  //   query or an extra round trip on an idle machine.
+  it("shows the inbox within 1 s (or 2.5× a same-run baseline), three requests, no waterfall", async () => {
     const { bob, senders } = await seeded();
     const { context, page } = await signedInPage(bob.account, {});
     const inboxTimes: number[] = [];
     const baseTimes: number[] = [];
-    const resources = () =>
-      page.evaluate(() =>
-        (performance.getEntriesByType("resource") as PerformanceResourceTiming[]).map((r) => ({
-          path: new URL(r.name).pathname,
-          start: r.startTime,
-          end: r.responseEnd,
-        })),
-      );
-    // Five of each, alternating (the first warms the browser's caches, as any second visit would).
-    for (let i = 0; i < 5; i++) {
-      await page.goto(`/@${senders[0].handle}`);
-      await page.getByRole("button", { name: /^Pay .* and send$/ }).waitFor();
-      baseTimes.push(await page.evaluate(() => performance.now()));
-
+    const openInbox = async () => {
       await page.goto("/inbox");
       const first = page.getByRole("link", { name: /Hello Bob, message 2/ });
       await first.waitFor();
       await expect.poll(() => first.isEnabled()).toBe(true);
       // Interactive: the first message is on screen and takes a click; ms since navigation start.
-      const interactive = await page.evaluate(() => performance.now());
+      return page.evaluate(() => performance.now());
+    };
+
+    // No waterfall: /v1/me and /v1/inbox are each held until the other has been requested.
+    const asked = new Set<string>();
+    const waiters: (() => void)[] = [];
+    const isPair = (url: URL) => url.pathname === "/v1/me" || url.pathname === "/v1/inbox";
+    const onRequest = (r: { url(): string }) => {
+      const path = new URL(r.url()).pathname;
+      if (path !== "/v1/me" && path !== "/v1/inbox") return;
+      asked.add(path);
+      for (const wake of waiters.splice(0)) wake();
+    };
+    page.on("request", onRequest);
+    let heldUntilBoth = true;
+    await page.route(isPair, async (route) => {
+      const deadline = Date.now() + 10_000;
+      while (asked.size < 2 && Date.now() < deadline) {
+        await new Promise<void>((wake) => {
+          waiters.push(wake);
+          setTimeout(wake, 250);
+        });
+      }
+      if (asked.size < 2) heldUntilBoth = false;
+      await route.continue();
+    });
+    asked.clear();
+    await openInbox();
+    expect(heldUntilBoth, "/v1/me and /v1/inbox were asked for together").toBe(true);
+    await page.unroute(isPair);
+    page.off("request", onRequest);
+
+    // Five timed visits of each, alternating (the first warms the browser's caches, as any second visit would).
+    for (let i = 0; i < 5; i++) {
+      await page.goto(`/@${senders[0].handle}`);
+      await page.getByRole("button", { name: /^Pay .* and send$/ }).waitFor();
+      baseTimes.push(await page.evaluate(() => performance.now()));
+
+      const interactive = await openInbox();
       inboxTimes.push(interactive);
-      const seen = (await resources()).filter((r) => r.start < interactive);
+      const seen = await page.evaluate(
+        (before) =>
+          (performance.getEntriesByType("resource") as PerformanceResourceTiming[])
+            .filter((r) => r.startTime < before)
+            .map((r) => ({ path: new URL(r.name).pathname, start: r.startTime, end: r.responseEnd })),
+        interactive,
+      );
       const calls = seen.filter((r) => r.path.startsWith("/v1/"));
       expect(calls.map((r) => r.path).sort(), "API requests before the inbox is interactive").toEqual([
         "/v1/auth/refresh",
         "/v1/inbox",
         "/v1/me",
       ]);
-      const at = (path: string) => calls.find((r) => r.path === path) as (typeof calls)[number];
-      const [refresh, me, inbox] = [at("/v1/auth/refresh"), at("/v1/me"), at("/v1/inbox")];
-      // /v1/me and /v1/inbox overlap (neither waits for the other)…
-      expect(inbox.start, "inbox requested before /v1/me answered").toBeLessThan(me.end);
-      expect(me.start, "/v1/me requested before the inbox answered").toBeLessThan(inbox.end);
-      // …and the inbox screen's code was on its way while the session was being restored.
+      // The inbox screen's code was on its way while the session was being restored.
+      const refresh = calls.find((r) => r.path === "/v1/auth/refresh") as (typeof calls)[number];
       const chunk = seen.find((r) => /\/assets\/Inbox-[\w-]+\.js$/.test(r.path));
       expect(chunk, "the Inbox chunk").toBeDefined();
       expect((chunk as (typeof seen)[number]).start).toBeLessThan(refresh.end);
     }
     const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[2];
-    const budget = Math.max(1000, 1.5 * median(baseTimes));
+    const budget = Math.max(1000, 2.5 * median(baseTimes));
     console.log(
       `inbox interactive after ${inboxTimes.map((t) => t.toFixed(0)).join(", ")} ms (median ${median(inboxTimes).toFixed(0)}); ` +
         `profile baseline ${baseTimes.map((t) => t.toFixed(0)).join(", ")} ms (median ${median(baseTimes).toFixed(0)}); budget ${budget.toFixed(0)} ms`,

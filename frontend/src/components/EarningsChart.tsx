@@ -23,6 +23,15 @@ export default function EarningsChart({ points }: { points: EarningPoint[] }) {
     if (!node) return;
     const xs = points.map((p) => Math.floor(p.at / 1000));
     const ys = points.map((p) => Number(p.cumulative) / 1e6);
+    const span = (xs.at(-1) ?? 0) - (xs[0] ?? 0);
+    const tickFormat: Intl.DateTimeFormatOptions =
+      span < 600
+        ? { hour: "numeric", minute: "2-digit", second: "2-digit" }
+        : span < 86_400
+          ? { hour: "numeric", minute: "2-digit" }
+          : span < 300 * 86_400
+            ? { month: "short", day: "numeric" }
+            : { month: "short", year: "numeric" };
     const dark = matchMedia("(prefers-color-scheme: dark)").matches;
     const ink = dark ? "#c7c9d1" : "#3b3d4a";
     const plot = new uPlot(
@@ -31,7 +40,14 @@ export default function EarningsChart({ points }: { points: EarningPoint[] }) {
         height: 200,
         series: [{}, { label: "Earned", stroke: "#6366f1", fill: "rgba(99,102,241,0.15)", width: 2 }],
         axes: [
-          { stroke: ink, grid: { stroke: dark ? "#2a2c37" : "#e5e7eb" } },
+          {
+            stroke: ink,
+            grid: { stroke: dark ? "#2a2c37" : "#e5e7eb" },
+            // One line per tick, in the unit the span needs (uPlot's own two-line date
+            // labels overlapped on a phone); the readout below gives the full date.
+            space: 70,
+            values: (_u, splits) => splits.map((s) => new Date(s * 1000).toLocaleString(undefined, tickFormat)),
+          },
           {
             stroke: ink,
             grid: { stroke: dark ? "#2a2c37" : "#e5e7eb" },
