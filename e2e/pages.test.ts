@@ -299,13 +299,13 @@ describe("pages", () => {
         await expectAccessible(page, `${size} ${name}`);
       }
       await outcomes(page, size);
-      await page.goto("/inbox");
+      await page.goto("/inbox", { waitUntil: "domcontentloaded" });
       await page.getByRole("link", { name: /Hello Bob, message 1/ }).click();
       await page.getByRole("button", { name: /^Pay .* and send$/ }).waitFor();
       await screenshot(page, `${size}-message`);
       await expectAccessible(page, `${size} message`);
       // Keyboard: on a fresh load the skip link is the first stop and lands on the content.
-      await page.reload();
+      await page.reload({ waitUntil: "domcontentloaded" });
       await page.getByRole("button", { name: /^Pay .* and send$/ }).waitFor();
       await page.keyboard.press("Tab");
       expect(await page.evaluate(() => document.activeElement?.textContent)).toBe("Skip to content");
