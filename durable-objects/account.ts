@@ -95,6 +95,8 @@ export class Account extends DurableObject<Env> {
   retentionOverrideMs: number | null = null;
   /** Test-only: rate limits to use instead of the configured ones (e.g. production values). */
   rateLimitOverride: { send: BucketLimit; receive: BucketLimit } | null = null;
+  /** Test-only: a notice coalescing window to use instead of NOTIFY_COALESCE_SECONDS (tests open and close it at will). */
+  notifyWindowOverrideMs: number | null = null;
   /** What the concern modules in account/ see of this Account (types.ts). */
   private readonly core: AccountCore;
 
@@ -110,7 +112,7 @@ export class Account extends DurableObject<Env> {
       },
       wakeAt: (at) => this.ensureAlarm(at),
       notifyMinPrice: () => this.notifyMin,
-      notifyWindowMs: () => notifyConfig(this.env).coalesceMs,
+      notifyWindowMs: () => this.notifyWindowOverrideMs ?? notifyConfig(this.env).coalesceMs,
     });
     const account = this;
     this.core = {
