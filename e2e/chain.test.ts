@@ -5,17 +5,14 @@
 // to her from the UI, paid at Alice's price, so his wallet signs too; the reply is
 // accepted and shows paid once the relayer settled it and the indexer saw it. A free
 // message afterwards goes without a signature.
-import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import path from "node:path";
 import { createWalletClient, erc20Abi, http, type PrivateKeyAccount, parseAbi, publicActions, toHex } from "viem";
 import { mnemonicToAccount, privateKeyToAccount } from "viem/accounts";
 import { foundry } from "viem/chains";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { freePort } from "../scripts/free-port.mjs";
+import { driveIndexer, SHORT_RUN_VARS } from "../scripts/indexer-driver.mjs";
+import { startWranglerDev } from "../scripts/wrangler-dev.mjs";
 import { startChain } from "../test/fakes/chain.mjs";
-import { screenshot, signInWithWallet, walletUser } from "./helpers";
+import { api as apiAt, screenshot, signInWithWallet, walletUser } from "./helpers";
 
 const USDC = 1_000_000n;
 // anvil's dev accounts (public test keys): #0 deployed the contracts, #1 relays, #2 and #3 are Alice and Bob.
@@ -26,11 +23,9 @@ const anvilKey = (i: number) => {
 const dev = (i: number) => privateKeyToAccount(anvilKey(i));
 
 let chain: Awaited<ReturnType<typeof startChain>> | undefined;
-let app: ChildProcess | undefined;
-let stateDir: string | undefined;
+let app: Awaited<ReturnType<typeof startWranglerDev>> | undefined;
 let base = "";
-let cronOn = false;
-let cron: Promise<void> | undefined;
+let indexer: { stop: () => Promise<void> } | undefined;
 
 beforeAll(async () => {
   chain = await startChain();
@@ -41,87 +36,36 @@ beforeAll(async () => {
     headers: { "content-type": "application/json" },
     body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "evm_setIntervalMining", params: [1] }),
   });
-  stateDir = mkdtempSync(path.join(existsSync("/dev/shm") ? "/dev/shm" : tmpdir(), "paid-inbox-e2e-chain-"));
-  const wrangler = "node_modules/.bin/wrangler";
-  const migrate = spawnSync(wrangler, ["d1", "migrations", "apply", "DB", "--local", "--persist-to", stateDir], {
-    encoding: "utf8",
-    env: { ...process.env, CI: "true" },
+  app = await startWranglerDev({
+    vars: {
+      LEDGER_MODE: "chain",
+      CHAIN_ID: String(chainId),
+      CHAIN_RPC_URL: rpcUrl,
+      VAULT_ADDRESS: vault,
+      TOKEN_ADDRESS: token,
+      CHAIN_START_BLOCK: String(deployBlock),
+      CONFIRMATIONS: "1",
+      RELAYER_PRIVATE_KEY: anvilKey(1),
+      // Each scheduled() run catches up and returns; driveIndexer below calls it every 500 ms.
+      ...SHORT_RUN_VARS,
+    },
+    args: ["--test-scheduled", "--show-interactive-dev-session=false", "--log-level", "warn"],
+    stdio: ["ignore", "inherit", "inherit"],
+    prefix: "paid-inbox-e2e-chain-",
+    timeoutMs: 60_000,
   });
-  if (migrate.status !== 0) throw new Error(`migrations failed:\n${migrate.stdout}${migrate.stderr}`);
-  const port = await freePort();
-  const vars = {
-    LEDGER_MODE: "chain",
-    CHAIN_ID: String(chainId),
-    CHAIN_RPC_URL: rpcUrl,
-    VAULT_ADDRESS: vault,
-    TOKEN_ADDRESS: token,
-    CHAIN_START_BLOCK: String(deployBlock),
-    CONFIRMATIONS: "1",
-    RELAYER_PRIVATE_KEY: anvilKey(1),
-    // Each scheduled() run catches up and returns; the loop below calls it every 500 ms.
-    INDEXER_RUN_MS: "0",
-    INDEXER_POLL_MS: "0",
-  };
-  app = spawn(
-    wrangler,
-    [
-      "dev",
-      "--ip",
-      "127.0.0.1",
-      "--port",
-      String(port),
-      "--persist-to",
-      stateDir,
-      "--test-scheduled",
-      "--show-interactive-dev-session=false",
-      "--log-level",
-      "warn",
-      ...Object.entries(vars).flatMap(([k, v]) => ["--var", `${k}:${v}`]),
-    ],
-    { stdio: ["ignore", "inherit", "inherit"], detached: true },
-  );
-  base = `http://localhost:${port}`;
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    try {
-      if ((await fetch(`${base}/health`)).ok) break;
-    } catch {}
-    if (Date.now() > deadline) throw new Error("wrangler dev (chain mode) did not come up in 60 s");
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  cronOn = true;
-  cron = (async () => {
-    while (cronOn) {
-      await fetch(`${base}/__scheduled?cron=${encodeURIComponent("* * * * *")}`).catch(() => {});
-      await new Promise((r) => setTimeout(r, 500));
-    }
-  })();
+  base = `http://localhost:${app.port}`;
+  indexer = driveIndexer(base);
 }, 120_000);
 
 afterAll(async () => {
-  cronOn = false;
-  await cron;
-  if (app?.pid) {
-    try {
-      process.kill(-app.pid, "SIGTERM");
-    } catch {}
-  }
+  await indexer?.stop();
+  await app?.stop();
   chain?.close();
-  if (stateDir) rmSync(stateDir, { recursive: true, force: true });
 });
 
-async function api(method: string, p: string, opts: { token?: string; body?: unknown } = {}) {
-  const res = await fetch(`${base}${p}`, {
-    method,
-    headers: {
-      ...(opts.body !== undefined ? { "content-type": "application/json" } : {}),
-      ...(opts.token ? { authorization: `Bearer ${opts.token}` } : {}),
-    },
-    body: opts.body !== undefined ? JSON.stringify(opts.body) : undefined,
-  });
-  const text = await res.text();
-  return { status: res.status, body: text ? JSON.parse(text) : null };
-}
+const api = (method: string, p: string, opts: { token?: string; body?: unknown } = {}) =>
+  apiAt(method, p, { ...opts, base });
 
 /** SIWE from Node (links the wallet), a handle, a price; then 10 USDC deposited into the vault from the wallet. */
 async function chainUser(account: PrivateKeyAccount, prefix: string, price: bigint) {

@@ -111,8 +111,9 @@ export async function signInWithWallet(page: Page) {
 
 // ── API from Node (test setup only) ─────────────────────────────────────────────
 
-export async function api(method: string, path: string, opts: { token?: string; body?: unknown } = {}) {
-  const res = await fetch(`${baseUrl()}${path}`, {
+/** A JSON call to the suite's app (or to `base`: e2e/chain.test.ts's own). */
+export async function api(method: string, path: string, opts: { token?: string; body?: unknown; base?: string } = {}) {
+  const res = await fetch(`${opts.base ?? baseUrl()}${path}`, {
     method,
     headers: {
       ...(opts.body !== undefined ? { "content-type": "application/json" } : {}),

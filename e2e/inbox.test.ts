@@ -64,8 +64,20 @@ describe("inbox, outbox and sessions", () => {
     const escrowed = page.getByRole("link", { name: /Pay-on-reply question/ });
     await escrowed.waitFor();
     // 48 hours from when it was sent (less the seconds since), not Bob's current window.
-    expect(await escrowed.textContent()).toMatch(/Reply to collect · (1 d 23 h|2 d 0 h) left/);
+    expect(await escrowed.textContent()).toMatch(/Held until you reply by .+ \((1 d 23 h|2 d 0 h) left\)/);
+    // Held money is not income yet: the word "held" and the pending colour, not income green.
+    const held = escrowed.getByTestId("inbox-amount");
+    expect(await held.textContent()).toBe("$0.01 held");
+    expect(await held.getAttribute("class")).toBe("price-badge held");
+    const paid = page.getByRole("link", { name: /Note 21/ }).getByTestId("inbox-amount");
+    expect(await paid.getAttribute("class")).toBe("price-badge income");
+    const [heldColor, paidColor] = await Promise.all(
+      [held, paid].map((l) => l.evaluate((el) => getComputedStyle(el).color)),
+    );
+    expect(heldColor).not.toBe(paidColor);
+    await escrowed.scrollIntoViewIfNeeded();
     await screenshot(page, "inbox-many-unread");
+    await expectAccessible(page, "inbox with a held payment");
     await escrowed.click();
     await page.getByText(/is held for you\. Reply by .* \((1 d 23 h|2 d 0 h) left\)/).waitFor();
     await page.getByTestId("unread-count").filter({ hasText: /^21$/ }).waitFor();
@@ -99,6 +111,21 @@ describe("inbox, outbox and sessions", () => {
     expect(refused.status).toBe(401);
     await page.reload();
     await page.getByRole("heading", { name: "Settings" }).waitFor();
+
+    // The session ends in the middle of an edit (here: its cookie is gone): the app sends Bob to
+    // sign in and back, and what he typed is still there, said to be unsaved, until he saves it.
+    await page.getByLabel("Price per message (USDC)").fill("0.5");
+    await context.clearCookies();
+    await page.reload();
+    await page.waitForURL("**/signin?next=%2Fsettings");
+    await signInWithWallet(page);
+    await page.waitForURL("**/settings");
+    await page.getByText("These are your unsaved changes from before.").waitFor();
+    expect(await page.getByLabel("Price per message (USDC)").inputValue()).toBe("0.5");
+    await page.getByRole("button", { name: "Save prices" }).click();
+    await page.getByText("Prices saved.").waitFor();
+    await page.getByText("These are your unsaved changes from before.").waitFor({ state: "detached" });
+    expect((await api("GET", `/v1/recipients/${bob.handle}`)).body.pricing.defaultPrice).toBe("500000");
     await context.close();
   });
 });

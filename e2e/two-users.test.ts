@@ -79,13 +79,19 @@ describe("two users", () => {
     expect(await bob.page.getByLabel("Your message").inputValue()).toBe(draft);
     await screenshot(bob.page, "profile-quote");
     await pay.click();
-    await bob.page.getByText("Your balance is too low").waitFor();
+    // One state: how much is missing and the top-up, in one alert; no error box beside it.
     await bob.page.getByRole("heading", { name: "Top up to send" }).waitFor();
+    expect(await bob.page.getByTestId("shortfall").textContent()).toBe(
+      "This message costs $3.075 and your balance is $0.00: you need $3.075 more. Your message stays as it is and goes out once the funds are in.",
+    );
+    expect(await bob.page.getByRole("alert").count()).toBe(1);
+    expect(await bob.page.getByText("Your balance is too low").count()).toBe(0);
+    expect(await bob.page.getByText("Error code: insufficient_balance").count()).toBe(0);
     await screenshot(bob.page, "compose-insufficient");
+    await expectAccessible(bob.page, "compose, balance too low");
     expect(await bob.page.getByLabel("Your message").inputValue()).toBe(draft);
-    await bob.page.getByRole("button", { name: "Add 4 USDC" }).click();
-    await bob.page.getByRole("heading", { name: "Top up to send" }).waitFor({ state: "detached" });
-    await pay.click();
+    // Topping up sends the message the user already chose to pay for: no re-typing, no second click.
+    await bob.page.getByRole("button", { name: "Add 4 USDC and send" }).click();
     await bob.page.getByRole("heading", { name: "Delivered — payment held" }).waitFor();
     // The receipt says what this message cost; the next one's price (no longer a first contact) is said apart.
     expect(await bob.page.getByLabel("What you paid for this message").textContent()).toMatch(
@@ -147,6 +153,15 @@ describe("two users", () => {
     await expectAccessible(bob.page, "outbox");
     await alice.page.goto("/money");
     await alice.page.getByRole("cell", { name: "Paid on reply" }).first().waitFor();
+    // The chart's readout: the total until a point is hovered, then that point's date and running total.
+    const readout = alice.page.getByTestId("chart-readout");
+    await readout.filter({ hasText: "$3.00 earned in total" }).waitFor();
+    const plot = alice.page.locator(".chart .u-over");
+    const box = (await plot.boundingBox()) as { width: number; height: number };
+    await plot.hover({ position: { x: box.width - 2, y: box.height / 2 } });
+    await readout.filter({ hasText: /^\w{3} \d{1,2}, \d{4}, \d{1,2}:\d\d\s?[AP]M: \$3\.00 earned by then$/ }).waitFor();
+    await plot.hover({ position: { x: 2, y: box.height / 2 } });
+    await readout.filter({ hasText: /\d{4}, .*: \$0\.00 earned by then$/ }).waitFor();
     await screenshot(alice.page, "money");
     await alice.context.close();
     await bob.context.close();

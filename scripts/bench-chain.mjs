@@ -23,11 +23,8 @@
 // BENCH_CHAIN_SECONDS (10), BENCH_CHAIN_BURST (payments in the burst, 600),
 // BENCH_CHAIN_SEND_RATE (API sends/s for the latency phase, 5), BENCH_CHAIN_SENDERS (10),
 // BENCH_INDEXER_EVERY_MS (pause between scheduled() runs, 500).
-import { execFileSync, spawn } from "node:child_process";
-import { existsSync, mkdtempSync, openSync, readFileSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { spawn } from "node:child_process";
+import { openSync, readFileSync } from "node:fs";
 import {
   concatHex,
   createPublicClient,
@@ -44,6 +41,12 @@ import {
 } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { foundry } from "viem/chains";
+import { call as callOk, ensureBuilt, request } from "./bench-common.mjs";
+import { rpc } from "./chain-up.mjs";
+import { freePort } from "./free-port.mjs";
+import { driveIndexer, SHORT_RUN_VARS } from "./indexer-driver.mjs";
+import { loadTs } from "./load-ts.mjs";
+import { startWranglerDev } from "./wrangler-dev.mjs";
 
 const contracts = JSON.parse(readFileSync(new URL("../test/fixtures/vault-contracts.json", import.meta.url), "utf8"));
 const vaultAbi = contracts.PayInboxVault.abi;
@@ -67,28 +70,6 @@ const RELAYER = privateKeyToAccount(RELAYER_KEY);
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.listen(0, "127.0.0.1", () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
-    srv.on("error", reject);
-  });
-}
-
-async function rpc(url, method, params = []) {
-  const res = await fetch(url, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ jsonrpc: "2.0", id: 1, method, params }),
-  });
-  const body = await res.json();
-  if (body.error) throw new Error(`${method}: ${body.error.message}`);
-  return body.result;
-}
-
 async function startAnvil() {
   const port = Number(process.env.ANVIL_PORT ?? (await freePort()));
   const url = `http://127.0.0.1:${port}`;
@@ -107,65 +88,23 @@ async function startAnvil() {
   throw new Error(`anvil did not start on ${url}`);
 }
 
+/** A disposable `wrangler dev` on BENCH_PORT with `--test-scheduled` (the indexer driver's route). */
 async function startWrangler(vars) {
-  const state = mkdtempSync(join(existsSync("/dev/shm") ? "/dev/shm" : tmpdir(), "paid-inbox-bench-chain-"));
-  const wrangler = "node_modules/.bin/wrangler";
-  if (!existsSync("frontend/dist/index.html")) {
-    execFileSync("node_modules/.bin/vite", ["build", "--config", "frontend/vite.config.ts", "--logLevel", "warn"]);
-  }
-  if (!existsSync(".dev.vars")) (await import("./dev-vars.mjs")).ensureDevVars();
-  execFileSync(wrangler, ["d1", "migrations", "apply", "DB", "--local", "--persist-to", state], { stdio: "ignore" });
-  const varArgs = Object.entries(vars).flatMap(([k, v]) => ["--var", `${k}:${v}`]);
-  const args = [
-    "dev",
-    "--ip",
-    "127.0.0.1",
-    "--port",
-    BENCH_PORT,
-    "--persist-to",
-    state,
-    "--test-scheduled",
-    ...varArgs,
-  ];
-  const child = spawn(wrangler, args, {
+  await ensureBuilt();
+  return startWranglerDev({
+    port: BENCH_PORT,
+    vars,
+    args: ["--test-scheduled"],
     // BENCH_LOG=file: wrangler's output there (stderr in file.err), for a run that goes wrong.
     stdio: process.env.BENCH_LOG
       ? ["ignore", openSync(process.env.BENCH_LOG, "w"), openSync(`${process.env.BENCH_LOG}.err`, "w")]
       : "ignore",
-    detached: true,
+    prefix: "paid-inbox-bench-chain-",
   });
-  const base = `http://127.0.0.1:${BENCH_PORT}`;
-  const up = async () => {
-    try {
-      return (await fetch(`${base}/health`)).ok;
-    } catch {
-      return false;
-    }
-  };
-  for (let i = 0; i < 120 && !(await up()); i++) await sleep(500);
-  if (!(await up())) throw new Error("wrangler dev did not come up");
-  return {
-    base,
-    stop() {
-      try {
-        process.kill(-child.pid, "SIGTERM");
-      } catch {}
-      rmSync(state, { recursive: true, force: true });
-    },
-  };
 }
 
-const types = {
-  Payment: [
-    { name: "payer", type: "address" },
-    { name: "recipient", type: "address" },
-    { name: "messageId", type: "bytes32" },
-    { name: "contentHash", type: "bytes32" },
-    { name: "amount", type: "uint256" },
-    { name: "nonce", type: "uint256" },
-    { name: "deadline", type: "uint256" },
-  ],
-};
+// The Worker's EIP-712 Payment type, the one its intents carry.
+const { PAYMENT_TYPES: types } = await loadTs("worker/domain/payment-intent.ts");
 
 const payerAccount = (tag) => privateKeyToAccount(keccak256(toHex(`bench-payer:${tag}`)));
 const recipientAddress = (i) => privateKeyToAccount(keccak256(toHex(`bench-recipient:${i}`))).address;
@@ -291,8 +230,7 @@ async function main() {
       CONFIRMATIONS,
       RELAYER_PRIVATE_KEY: RELAYER_KEY,
       // Each scheduled() run catches up and returns (see the cron driver below).
-      INDEXER_RUN_MS: "0",
-      INDEXER_POLL_MS: "0",
+      ...SHORT_RUN_VARS,
     });
     const api = apiClient(server.base);
     // Chain mode's send path (payment intents, the cron indexer) — absent from builds without it.
@@ -300,22 +238,8 @@ async function main() {
     let cron = null;
     let senders = [];
     if (fullPath) {
-      // The cron indexer: the real scheduled() handler through `--test-scheduled`'s route, one
-      // short catch-up run after another (INDEXER_RUN_MS=0), every INDEXER_EVERY_MS — what a
-      // deployed run's INDEXER_POLL_MS loop does inside one long invocation. See
-      // docs/architecture.md, Chain mode, "Locally", for why not one long run from the deploy block.
-      let cronOn = true;
-      cron = {
-        stop: () => {
-          cronOn = false;
-        },
-        done: (async () => {
-          while (cronOn) {
-            await fetch(`${server.base}/__scheduled?cron=${encodeURIComponent("* * * * *")}`).catch(() => {});
-            await sleep(INDEXER_EVERY_MS);
-          }
-        })(),
-      };
+      // The cron indexer: short catch-up runs every INDEXER_EVERY_MS (scripts/indexer-driver.mjs).
+      cron = driveIndexer(server.base, { everyMs: INDEXER_EVERY_MS });
     }
     // Users signed in with their wallets; senders deposit 1,000 USDC each from their own wallet.
     let fullPathError = null;
@@ -395,8 +319,7 @@ async function main() {
       } catch (err) {
         fullError = err.message;
       } finally {
-        cron.stop();
-        await cron.done;
+        await cron.stop();
       }
     }
 
@@ -526,35 +449,15 @@ async function main() {
     );
     if (full.steady.paid < full.steady.sent || full.flat.paid < full.flat.accepted) process.exitCode = 1;
   } finally {
-    server?.stop();
+    await server?.stop();
     anvil.stop();
   }
 }
 
 /** JSON calls to the app (SIWE sign-up, intents, sends, outbox). */
 function apiClient(base) {
-  const call = async (method, path, { token, body, headers } = {}) => {
-    const res = await fetch(`${base}${path}`, {
-      method,
-      headers: {
-        ...(body ? { "content-type": "application/json" } : {}),
-        ...(token ? { authorization: `Bearer ${token}` } : {}),
-        ...headers,
-      },
-      body: body ? JSON.stringify(body) : undefined,
-    });
-    const text = await res.text();
-    try {
-      return { status: res.status, body: text ? JSON.parse(text) : null };
-    } catch {
-      return { status: res.status, body: { error: text.slice(0, 200) } };
-    }
-  };
-  const ok = async (method, path, opts) => {
-    const r = await call(method, path, opts);
-    if (r.status >= 300) throw new Error(`${method} ${path} → ${r.status} ${JSON.stringify(r.body)}`);
-    return r.body;
-  };
+  const call = (method, path, opts) => request(base, method, path, opts);
+  const ok = (method, path, opts) => callOk(base, method, path, opts);
   return {
     call,
     ok,

@@ -8,13 +8,12 @@
 // alternating A-B, B-A, so drift cancels), the figure of a round is B/A within
 // that round, and the run's figure is the median over rounds — one noisy round
 // cannot move it. Every round is printed.
-import { execFileSync, spawn } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { execFileSync } from "node:child_process";
+import { existsSync } from "node:fs";
 import autocannon from "autocannon";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { cpuOf, cpuPerRequest } from "./bench-profile.mjs";
+import { startWranglerDev } from "./wrangler-dev.mjs";
 
 export const health = [{ method: "GET", path: "/health" }];
 
@@ -26,52 +25,22 @@ export async function ensureBuilt() {
   if (!existsSync(".dev.vars")) (await import("./dev-vars.mjs")).ensureDevVars();
 }
 
-const up = (base) =>
-  fetch(`${base}/health`)
-    .then((r) => r.ok)
-    .catch(() => false);
-
 /**
  * Starts a disposable `wrangler dev` on `port` with `vars` (same flags for
  * every configuration, so only the vars differ); answers { base, pid, stop }.
  * `inspectorPort` opens the Worker's DevTools inspector there (BENCH_PROFILE).
  */
-export async function startServer(port, vars = {}, { cwd = process.cwd(), inspectorPort = null } = {}) {
-  const base = `http://127.0.0.1:${port}`;
-  const wrangler = join(process.cwd(), "node_modules/.bin/wrangler");
-  if (await up(base)) throw new Error(`something already answers on port ${port}`);
-  const state = mkdtempSync(join(existsSync("/dev/shm") ? "/dev/shm" : tmpdir(), "paid-inbox-bench-"));
-  execFileSync(wrangler, ["d1", "migrations", "apply", "DB", "--local", "--persist-to", state], {
-    stdio: "ignore",
+export const startServer = (port, vars = {}, { cwd, inspectorPort = null } = {}) =>
+  startWranglerDev({
+    port,
+    vars,
     cwd,
+    prefix: "paid-inbox-bench-",
+    args: inspectorPort ? ["--inspector-port", String(inspectorPort)] : [],
   });
-  const args = ["dev", "--ip", "127.0.0.1", "--port", String(port), "--persist-to", state];
-  if (inspectorPort) args.push("--inspector-port", String(inspectorPort));
-  for (const [k, v] of Object.entries(vars)) args.push("--var", `${k}:${v}`);
-  const child = spawn(wrangler, args, { stdio: "ignore", detached: true, cwd });
-  const exited = new Promise((r) => child.once("exit", r));
-  /** Stops the server's process group, waits for it, then removes its state (a failure to remove only warns). */
-  const stop = async () => {
-    try {
-      process.kill(-child.pid, "SIGTERM");
-    } catch {}
-    await Promise.race([exited, new Promise((r) => setTimeout(r, 5_000))]);
-    try {
-      rmSync(state, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 });
-    } catch (err) {
-      console.warn(`could not remove ${state}: ${err.message}`);
-    }
-  };
-  // Up to 3 minutes: wrangler dev starts slowly on a loaded machine.
-  for (let i = 0; i < 360 && !(await up(base)); i++) await new Promise((r) => setTimeout(r, 500));
-  if (!(await up(base))) {
-    await stop();
-    throw new Error(`the bench server on ${port} did not come up`);
-  }
-  return { base, pid: child.pid, stop };
-}
 
-export async function call(base, method, path, { token, body, headers } = {}) {
+/** One JSON call to the app: { status, body } whatever the status (a body that is not JSON: { error: its text }). */
+export async function request(base, method, path, { token, body, headers } = {}) {
   const res = await fetch(`${base}${path}`, {
     method,
     headers: {
@@ -82,8 +51,18 @@ export async function call(base, method, path, { token, body, headers } = {}) {
     body: body ? JSON.stringify(body) : undefined,
   });
   const text = await res.text();
-  if (!res.ok) throw new Error(`${method} ${path} → ${res.status} ${text}`);
-  return text ? JSON.parse(text) : null;
+  try {
+    return { status: res.status, body: text ? JSON.parse(text) : null };
+  } catch {
+    return { status: res.status, body: { error: text.slice(0, 200) } };
+  }
+}
+
+/** One JSON call that must succeed (2xx): answers the body, throws with the status and body otherwise. */
+export async function call(base, method, path, opts) {
+  const r = await request(base, method, path, opts);
+  if (r.status < 200 || r.status >= 300) throw new Error(`${method} ${path} → ${r.status} ${JSON.stringify(r.body)}`);
+  return r.body;
 }
 
 let seq = 0;

@@ -9,10 +9,12 @@ import { mnemonicToAccount } from "viem/accounts";
 import { foundry } from "viem/chains";
 import { chainUp } from "./chain-up.mjs";
 import { freePort } from "./free-port.mjs";
+import { loadTs } from "./load-ts.mjs";
 
 // The same artifacts worker/chain/abis.ts is generated from (node 20 cannot import .ts).
 const abiOf = (artifact) =>
   JSON.parse(readFileSync(new URL(`../contracts/out/${artifact}`, import.meta.url), "utf8")).abi;
+const { PAYMENT_TYPES } = await loadTs("worker/domain/payment-intent.ts");
 const vaultAbi = abiOf("PayInboxVault.sol/PayInboxVault.json");
 const mockUsdcAbi = abiOf("MockUSDC.sol/MockUSDC.json");
 
@@ -47,17 +49,8 @@ try {
   };
   const signature = await payer.signTypedData({
     domain: { name: "PayInboxVault", version: "1", chainId: d.chainId, verifyingContract: d.vault },
-    types: {
-      Payment: [
-        { name: "payer", type: "address" },
-        { name: "recipient", type: "address" },
-        { name: "messageId", type: "bytes32" },
-        { name: "contentHash", type: "bytes32" },
-        { name: "amount", type: "uint256" },
-        { name: "nonce", type: "uint256" },
-        { name: "deadline", type: "uint256" },
-      ],
-    },
+    // The Worker's own type (what intents carry), so this checks it against the deployed vault.
+    types: PAYMENT_TYPES,
     primaryType: "Payment",
     message: payment,
   });

@@ -28,7 +28,8 @@ const anvilAccount = (i) => {
 const DEPLOYER = anvilAccount(0);
 const RELAYER = anvilAccount(1);
 
-async function rpc(url, method, params = []) {
+/** One JSON-RPC call to a node; answers `result`, throws the node's error message. */
+export async function rpc(url, method, params = []) {
   const res = await fetch(url, {
     method: "POST",
     headers: { "content-type": "application/json" },

@@ -5,52 +5,16 @@
 //   node scripts/docs-check.mjs [BASE_URL]
 // Without BASE_URL it starts its own `wrangler dev` on a free port with a
 // throwaway state directory (a step of `npm test`; needs the built frontend/dist).
-import { execFileSync, spawn } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { chromium } from "playwright-core";
 import { ensureDevVars } from "./dev-vars.mjs";
+import { startWranglerDev } from "./wrangler-dev.mjs";
 
-const freePort = () =>
-  new Promise((resolve) => {
-    const s = createServer().listen(0, "127.0.0.1", () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-
-let stop = () => {};
+let stop = async () => {};
 let base = process.argv[2]?.replace(/\/$/, "");
 if (!base) {
-  const port = await freePort();
-  const state = mkdtempSync(join(tmpdir(), "paid-inbox-docs-"));
   // A clean clone has no .dev.vars: without its secrets every route answers 503 misconfigured.
   ensureDevVars();
-  const wrangler = "node_modules/.bin/wrangler";
-  execFileSync(wrangler, ["d1", "migrations", "apply", "DB", "--local", "--persist-to", state], { stdio: "ignore" });
-  const child = spawn(wrangler, ["dev", "--ip", "127.0.0.1", "--port", String(port), "--persist-to", state], {
-    stdio: "ignore",
-    detached: true,
-  });
-  stop = () => {
-    try {
-      process.kill(-child.pid, "SIGTERM");
-    } catch {}
-    rmSync(state, { recursive: true, force: true });
-  };
-  base = `http://127.0.0.1:${port}`;
-  for (let i = 0; i < 120; i++) {
-    if (
-      await fetch(`${base}/health`).then(
-        (r) => r.ok,
-        () => false,
-      )
-    )
-      break;
-    await new Promise((r) => setTimeout(r, 500));
-  }
+  ({ base, stop } = await startWranglerDev({ prefix: "paid-inbox-docs-" }));
 }
 const browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium" });
 const problems = [];
@@ -80,7 +44,7 @@ try {
   problems.push(`did not render: ${err.message.split("\n")[0]}`);
 } finally {
   await browser.close();
-  stop();
+  await stop();
 }
 if (problems.length) {
   for (const p of [...new Set(problems)]) console.error(`✗ ${p}`);

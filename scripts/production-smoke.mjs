@@ -10,39 +10,20 @@
 //      zero-balance sender after 10 attempts.
 // Exits non-zero on any mismatch.
 import assert from "node:assert/strict";
-import { spawn, spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import path from "node:path";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { ensureDevVars } from "./dev-vars.mjs";
-import { freePort } from "./free-port.mjs";
+import { startWranglerDev } from "./wrangler-dev.mjs";
 
-const wrangler = "node_modules/.bin/wrangler";
-const state = mkdtempSync(path.join(tmpdir(), "paid-inbox-prod-"));
 ensureDevVars(); // secrets for wrangler dev (production takes them from `wrangler secret put`)
 
-const migrate = spawnSync(
-  wrangler,
-  ["d1", "migrations", "apply", "DB", "--local", "--env", "production", "--persist-to", state],
-  { stdio: "ignore", env: { ...process.env, CI: "1" } },
-);
-assert.equal(migrate.status, 0, "migrations apply");
-
 async function instance(vars = {}) {
-  const port = await freePort();
-  const args = ["dev", "--env", "production", "--ip", "127.0.0.1", "--port", String(port), "--persist-to", state];
-  for (const [k, v] of Object.entries(vars)) args.push("--var", `${k}:${v}`);
-  const proc = spawn(wrangler, args, { stdio: "ignore", detached: true });
-  const base = `http://127.0.0.1:${port}`;
-  for (let i = 0; i < 300; i++) {
-    try {
-      await fetch(`${base}/health`);
-      break;
-    } catch {
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
+  // Each on its own throwaway state; step 2's instance answers every request 503 by design.
+  const { base, stop } = await startWranglerDev({
+    env: "production",
+    vars,
+    prefix: "paid-inbox-prod-",
+    anyAnswer: true,
+  });
   const call = async (method, p, { body, token, headers = {} } = {}) => {
     const h = { ...headers };
     if (token) h.authorization = `Bearer ${token}`;
@@ -59,11 +40,6 @@ async function instance(vars = {}) {
     } catch {}
     return { status: res.status, headers: res.headers, body: json };
   };
-  const stop = () =>
-    new Promise((resolve) => {
-      proc.once("exit", resolve);
-      process.kill(-proc.pid, "SIGTERM");
-    });
   return { call, stop };
 }
 
@@ -93,63 +69,57 @@ async function step(name, vars, body) {
   }
 }
 
-try {
-  await step("production as configured: no faucet, no dev routes, production limits, headers", {}, async (call) => {
+await step("production as configured: no faucet, no dev routes, production limits, headers", {}, async (call) => {
+  const health = await call("GET", "/health");
+  assert.equal(health.status, 200);
+  assert.equal(health.body.mode, "chain");
+  assert.equal((await call("GET", "/v1/dev/outbox")).status, 404, "dev outbox");
+  const token = await signIn(call);
+  const topup = await call("POST", "/v1/payments/topup", { token, body: { amount: "1000000000" } });
+  assert.equal(topup.status, 409, "topup");
+  assert.equal(topup.body.error, "use_onchain_deposit");
+  const statuses = [];
+  for (let i = 0; i < 32; i++) {
+    const phone = `+1555${String(1_000_000 + i).slice(1)}`;
+    statuses.push((await call("POST", "/v1/recipients/lookup", { body: { phone } })).status);
+  }
+  assert.deepEqual(statuses, [...Array(30).fill(404), 429, 429], "30 lookups per IP per minute");
+  const csp = health.headers.get("content-security-policy") ?? "";
+  assert.match(csp, /frame-ancestors 'none'/);
+  assert.equal((await call("GET", "/v1/me", { token })).headers.get("cache-control"), "no-store");
+  // The static web UI (served without the Worker) gets the same policy from frontend/public/_headers.
+  const ui = await call("GET", "/");
+  assert.equal(ui.status, 200, "web UI");
+  assert.equal(ui.headers.get("content-security-policy"), csp, "web UI CSP");
+  assert.equal(ui.headers.get("x-content-type-options"), "nosniff");
+});
+
+await step("production with a simulated ledger: 503 misconfigured", { LEDGER_MODE: "simulated" }, async (call) => {
+  for (const p of ["/health", "/v1/auth/providers"]) {
+    const res = await call("GET", p);
+    assert.equal(res.status, 503, p);
+    assert.equal(res.body.error, "misconfigured");
+  }
+});
+
+await step(
+  "staging (ALLOW_SIMULATED_LEDGER): serves, no faucet, production send limits",
+  { LEDGER_MODE: "simulated", ALLOW_SIMULATED_LEDGER: "true" },
+  async (call) => {
     const health = await call("GET", "/health");
     assert.equal(health.status, 200);
-    assert.equal(health.body.mode, "chain");
-    assert.equal((await call("GET", "/v1/dev/outbox")).status, 404, "dev outbox");
+    assert.equal(health.body.mode, "simulated");
+    const recipient = `smoke_${Date.now().toString(36)}`;
+    await signIn(call, recipient);
     const token = await signIn(call);
-    const topup = await call("POST", "/v1/payments/topup", { token, body: { amount: "1000000000" } });
-    assert.equal(topup.status, 409, "topup");
-    assert.equal(topup.body.error, "use_onchain_deposit");
+    const topup = await call("POST", "/v1/payments/topup", { token, body: { amount: "1000" } });
+    assert.equal(topup.status, 403, "topup");
+    assert.equal(topup.body.error, "faucet_disabled");
     const statuses = [];
-    for (let i = 0; i < 32; i++) {
-      const phone = `+1555${String(1_000_000 + i).slice(1)}`;
-      statuses.push((await call("POST", "/v1/recipients/lookup", { body: { phone } })).status);
+    for (let i = 0; i < 12; i++) {
+      statuses.push((await call("POST", "/v1/messages", { token, body: { to: recipient, body: `try ${i}` } })).status);
     }
-    assert.deepEqual(statuses, [...Array(30).fill(404), 429, 429], "30 lookups per IP per minute");
-    const csp = health.headers.get("content-security-policy") ?? "";
-    assert.match(csp, /frame-ancestors 'none'/);
-    assert.equal((await call("GET", "/v1/me", { token })).headers.get("cache-control"), "no-store");
-    // The static web UI (served without the Worker) gets the same policy from frontend/public/_headers.
-    const ui = await call("GET", "/");
-    assert.equal(ui.status, 200, "web UI");
-    assert.equal(ui.headers.get("content-security-policy"), csp, "web UI CSP");
-    assert.equal(ui.headers.get("x-content-type-options"), "nosniff");
-  });
-
-  await step("production with a simulated ledger: 503 misconfigured", { LEDGER_MODE: "simulated" }, async (call) => {
-    for (const p of ["/health", "/v1/auth/providers"]) {
-      const res = await call("GET", p);
-      assert.equal(res.status, 503, p);
-      assert.equal(res.body.error, "misconfigured");
-    }
-  });
-
-  await step(
-    "staging (ALLOW_SIMULATED_LEDGER): serves, no faucet, production send limits",
-    { LEDGER_MODE: "simulated", ALLOW_SIMULATED_LEDGER: "true" },
-    async (call) => {
-      const health = await call("GET", "/health");
-      assert.equal(health.status, 200);
-      assert.equal(health.body.mode, "simulated");
-      const recipient = `smoke_${Date.now().toString(36)}`;
-      await signIn(call, recipient);
-      const token = await signIn(call);
-      const topup = await call("POST", "/v1/payments/topup", { token, body: { amount: "1000" } });
-      assert.equal(topup.status, 403, "topup");
-      assert.equal(topup.body.error, "faucet_disabled");
-      const statuses = [];
-      for (let i = 0; i < 12; i++) {
-        statuses.push(
-          (await call("POST", "/v1/messages", { token, body: { to: recipient, body: `try ${i}` } })).status,
-        );
-      }
-      assert.deepEqual(statuses, [...Array(10).fill(402), 429, 429], "10 sends burst per sender");
-    },
-  );
-} finally {
-  rmSync(state, { recursive: true, force: true });
-}
+    assert.deepEqual(statuses, [...Array(10).fill(402), 429, 429], "10 sends burst per sender");
+  },
+);
 process.exit(failed ? 1 : 0);

@@ -3,7 +3,9 @@
 // rewriting their timestamps; alarms are fired by hand.
 import { env, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { type Account, type Fault, HOLD_RESOLVE_AFTER_MS } from "../durable-objects/account";
+import type { Account } from "../durable-objects/account";
+import { HOLD_RESOLVE_AFTER_MS } from "../durable-objects/account/holds";
+import type { Fault } from "../durable-objects/account/types";
 import { api } from "./helpers";
 import { funded, send, settled, totals, type User } from "./send-helpers";
 

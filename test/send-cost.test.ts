@@ -6,6 +6,8 @@ import { env, runInDurableObject } from "cloudflare:test";
 import { expect, it } from "vitest";
 import type { Account } from "../durable-objects/account";
 import { FLUSH_INTERVAL_MS, type FlushBatch, OutboxFlush } from "../durable-objects/account/outbox-flush";
+import { applySettles } from "../durable-objects/account/send";
+import type { AccountCore } from "../durable-objects/account/types";
 import { archiveBatch } from "../worker/queues/index-consumer";
 import { funded, send, settled, totals } from "./send-helpers";
 
@@ -46,24 +48,20 @@ it("a settled ordinary hold costs one outbox statement (no chain-payment probe f
       .exec<{ h: string }>("SELECT hold_state AS h FROM outbox WHERE message_id = ?", messageId)
       .one().h;
     expect(hold).toBe("held");
-    await a.settle(messageId, "delivered");
-    const internals = a as unknown as { sql: SqlStorage; commit(body: () => void): void };
-    const real = internals.sql;
+    // Settle it in a commit, as the next debit or the settle timer would, with the settle's statements counted.
+    const core = (a as unknown as { core: AccountCore }).core;
     const seen: string[] = [];
-    internals.sql = new Proxy(real, {
+    const counting = new Proxy(core.sql, {
       get: (target, prop) =>
         prop === "exec"
           ? (q: string, ...args: SqlStorageValue[]) => {
               seen.push(q.replace(/\s+/g, " ").trim());
-              return real.exec(q, ...args);
+              return target.exec(q, ...args);
             }
           : Reflect.get(target, prop),
     });
-    try {
-      internals.commit(() => undefined); // applies the pending settle, as the next debit or the settle timer would
-    } finally {
-      internals.sql = real;
-    }
+    const watched = Object.create(core, { sql: { value: counting } }) as AccountCore;
+    core.commit((tx) => applySettles(watched, tx, [[messageId, "delivered"]]));
     return seen;
   });
   const outbox = statements.filter((q) => q.startsWith("UPDATE outbox"));

@@ -2,8 +2,8 @@
 // which debits the sender's Account itself; then, off the response path, the
 // sender settles its hold. (DESIGN.md §3, docs/architecture.md.)
 import type { Hex } from "viem";
-import type { SendReceipt } from "../durable-objects/account";
 import type { ChainPayment } from "../durable-objects/account/chain";
+import type { SendReceipt } from "../durable-objects/account/types";
 import { chainPaymentFor, issueIntent, requireWallets } from "./chain/intents";
 import { config } from "./config";
 import { type MessageId, messageIdFor } from "./domain/message-id";

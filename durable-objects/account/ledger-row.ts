@@ -1,7 +1,7 @@
 // One ledger row as the rest of the system sees it: the flush batch (and so the
 // R2 archive and the export), the audit chain and its verifier all read this
 // shape, mapped here once from the Account's `ledger` table.
-import type { LedgerKind } from "../account";
+import type { LedgerKind } from "./types";
 
 /** One entry of the Account's append-only ledger, with the deltas it made. */
 export interface LedgerRecord {

@@ -1,4 +1,5 @@
-// The recipient's allowlist (with discounts) and blocklist, for the settings screen.
+// The recipient's allowlist (with discounts) and blocklist: the settings screen reads
+// both, and the allowlist is edited here (blocking is moderation, moderation.ts).
 export interface SenderLists {
   allowlist: { userId: string; discountBps: number }[];
   blocklist: { userId: string }[];
@@ -19,4 +20,17 @@ export function readSenderLists(sql: SqlStorage): SenderLists {
     .toArray()
     .map((r) => ({ userId: r.user_id }));
   return { allowlist, blocklist };
+}
+
+export function setAllowlist(sql: SqlStorage, userId: string, discountBps: number): void {
+  sql.exec(
+    "INSERT INTO allowlist (user_id, discount_bps, created_at) VALUES (?, ?, ?) ON CONFLICT (user_id) DO UPDATE SET discount_bps = excluded.discount_bps",
+    userId,
+    discountBps,
+    Date.now(),
+  );
+}
+
+export function removeAllowlist(sql: SqlStorage, userId: string): void {
+  sql.exec("DELETE FROM allowlist WHERE user_id = ?", userId);
 }

@@ -5,7 +5,7 @@
 // entry and the Merkle proof of the account's head in the newest signed
 // checkpoint. Exit 1 and the first broken entry when anything does not verify.
 import { readFileSync, writeFileSync } from "node:fs";
-import { loadTs } from "./_load-ts.mjs";
+import { loadTs } from "../load-ts.mjs";
 
 export const summary = "verify an audit export offline (FILE), or fetch one (--account ID --out FILE) and verify it";
 

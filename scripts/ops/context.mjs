@@ -1,7 +1,9 @@
 // What every `npm run ops` command gets: where the app is, D1 access through
-// wrangler (local state or --remote), and admin HTTP calls. Never prints secrets.
+// wrangler (local state, or --remote: the production environment unless --env
+// names another; argv in _wrangler.mjs), and admin HTTP calls. Never prints secrets.
 import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
+import { d1ExecuteArgs, parseTarget } from "./_wrangler.mjs";
 
 function devVars() {
   if (!existsSync(".dev.vars")) return {};
@@ -14,8 +16,8 @@ function devVars() {
 }
 
 export function opsContext(argv) {
-  const remote = argv.includes("--remote");
-  const args = argv.filter((a) => a !== "--remote");
+  const { target, args } = parseTarget(argv);
+  const { remote } = target;
   const vars = remote ? {} : devVars();
   const appUrl = (process.env.APP_URL ?? (remote ? "" : `http://127.0.0.1:${process.env.PORT ?? 8787}`)).replace(
     /\/$/,
@@ -25,15 +27,15 @@ export function opsContext(argv) {
 
   return {
     remote,
+    target,
     args,
     appUrl,
     /** Runs SQL against D1 (local state, or --remote) and returns the rows of the last statement. */
     d1(sql) {
-      const r = spawnSync(
-        "node_modules/.bin/wrangler",
-        ["d1", "execute", "DB", remote ? "--remote" : "--local", "--json", "--command", sql],
-        { encoding: "utf8", maxBuffer: 256 * 1024 * 1024 },
-      );
+      const r = spawnSync("node_modules/.bin/wrangler", d1ExecuteArgs(target, sql), {
+        encoding: "utf8",
+        maxBuffer: 256 * 1024 * 1024,
+      });
       if (r.status !== 0) throw new Error(`wrangler d1 execute failed: ${(r.stderr || r.stdout).trim().slice(-500)}`);
       const parsed = JSON.parse(r.stdout);
       return parsed.at(-1)?.results ?? [];

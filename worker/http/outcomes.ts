@@ -1,5 +1,5 @@
 // Maps the business outcomes Accounts return as data to HTTP errors.
-import type { Fail } from "../../durable-objects/account";
+import type { Fail } from "../../durable-objects/account/types";
 import { ApiError } from "./errors";
 
 type AnyFail = Fail<string>;

@@ -9,7 +9,8 @@
 // encrypted, and only after our own verification).
 
 import { and, eq, isNull } from "drizzle-orm";
-import { base64url, randomId, randomToken, sha256Hex } from "../auth/crypto";
+import { randomId, randomToken, sha256Hex } from "../auth/crypto";
+import { claimPkceState, type PkcePayload, startPkce } from "../auth/pkce";
 import { db, isUniqueViolation } from "../db/client";
 import { authChallenges, oauthIdentities, users } from "../db/schema";
 import { bump } from "../observability/counters";
@@ -18,10 +19,8 @@ import type { OAuthProviderConfig, OAuthProviderId } from "./config";
 export const OAUTH_STATE_TTL_MS = 10 * 60 * 1000;
 export const OAUTH_EXCHANGE_TTL_MS = 2 * 60 * 1000;
 
-interface StatePayload {
+interface StatePayload extends PkcePayload {
   provider: OAuthProviderId;
-  verifier: string;
-  redirectUri: string;
 }
 
 export function callbackUrl(origin: string, provider: OAuthProviderId): string {
@@ -35,31 +34,17 @@ export async function startAuthorization(
   provider: OAuthProviderConfig,
   linkUserId: string | null,
 ): Promise<string> {
-  const state = randomToken(32);
-  const verifier = randomToken(48);
-  const challenge = base64url(
-    new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(verifier))),
-  );
-  const redirectUri = callbackUrl(origin, provider.id);
-  const payload: StatePayload = { provider: provider.id, verifier, redirectUri };
-  await db(env)
-    .insert(authChallenges)
-    .values({
-      id: state,
-      kind: "oauth",
-      subject: linkUserId,
-      payload: JSON.stringify(payload),
-      expiresAt: Date.now() + OAUTH_STATE_TTL_MS,
-    });
-  const url = new URL(provider.authUrl);
-  url.searchParams.set("response_type", "code");
-  url.searchParams.set("client_id", provider.clientId);
-  url.searchParams.set("redirect_uri", redirectUri);
-  url.searchParams.set("scope", provider.scope);
-  url.searchParams.set("state", state);
-  url.searchParams.set("code_challenge", challenge);
-  url.searchParams.set("code_challenge_method", "S256");
-  return url.toString();
+  const { url } = await startPkce(env, {
+    kind: "oauth",
+    subject: linkUserId,
+    extra: { provider: provider.id },
+    ttlMs: OAUTH_STATE_TTL_MS,
+    authUrl: provider.authUrl,
+    clientId: provider.clientId,
+    redirectUri: callbackUrl(origin, provider.id),
+    scope: provider.scope,
+  });
+  return url;
 }
 
 export type OAuthFailure = "bad_state" | "code_rejected" | "provider_error" | "identity_taken";
@@ -113,13 +98,9 @@ export async function completeAuthorization(
   const d = db(env);
   const now = Date.now();
   // Claim the state first: a callback completes at most once.
-  const [claimed] = await d
-    .update(authChallenges)
-    .set({ usedAt: now })
-    .where(and(eq(authChallenges.id, state), eq(authChallenges.kind, "oauth"), isNull(authChallenges.usedAt)))
-    .returning();
-  if (!claimed || claimed.expiresAt <= now || !claimed.payload) return { ok: false, reason: "bad_state" };
-  const payload = JSON.parse(claimed.payload) as StatePayload;
+  const claimed = await claimPkceState<StatePayload>(env, "oauth", state);
+  if (!claimed) return { ok: false, reason: "bad_state" };
+  const { payload } = claimed;
   if (payload.provider !== provider.id) return { ok: false, reason: "bad_state" };
 
   let subject: string | null;

@@ -3,10 +3,7 @@
 // state is a single-use auth_challenges row (kind "x_link") bound to the user
 // and carrying the PKCE verifier and the consent version; only X's stable user
 // id is kept (sealed), no profile data.
-import { and, eq, isNull } from "drizzle-orm";
-import { base64url, randomToken } from "../auth/crypto";
-import { db } from "../db/client";
-import { authChallenges } from "../db/schema";
+import { claimPkceState, type PkcePayload, startPkce } from "../auth/pkce";
 import { completeConnection, getChannel } from "./channels";
 import type { NotifyConfig } from "./config";
 
@@ -14,41 +11,21 @@ export const X_STATE_TTL_MS = 10 * 60 * 1000;
 
 type X = NonNullable<NotifyConfig["x"]>;
 
-interface Payload {
-  verifier: string;
-  redirectUri: string;
-}
-
 export async function startXLink(
   env: Env,
   x: X,
   userId: string,
   redirectUri: string,
 ): Promise<{ url: string; state: string }> {
-  const state = randomToken(32);
-  const verifier = randomToken(48);
-  const challenge = base64url(
-    new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(verifier))),
-  );
-  const payload: Payload = { verifier, redirectUri };
-  await db(env)
-    .insert(authChallenges)
-    .values({
-      id: state,
-      kind: "x_link",
-      subject: userId,
-      payload: JSON.stringify(payload),
-      expiresAt: Date.now() + X_STATE_TTL_MS,
-    });
-  const url = new URL(x.authUrl);
-  url.searchParams.set("response_type", "code");
-  url.searchParams.set("client_id", x.clientId);
-  url.searchParams.set("redirect_uri", redirectUri);
-  url.searchParams.set("scope", "users.read tweet.read dm.read offline.access");
-  url.searchParams.set("state", state);
-  url.searchParams.set("code_challenge", challenge);
-  url.searchParams.set("code_challenge_method", "S256");
-  return { url: url.toString(), state };
+  return startPkce(env, {
+    kind: "x_link",
+    subject: userId,
+    ttlMs: X_STATE_TTL_MS,
+    authUrl: x.authUrl,
+    clientId: x.clientId,
+    redirectUri,
+    scope: "users.read tweet.read dm.read offline.access",
+  });
 }
 
 export type XLinkOutcome =
@@ -56,15 +33,9 @@ export type XLinkOutcome =
   | { ok: false; reason: "bad_state" | "code_rejected" | "provider_error" };
 
 export async function completeXLink(env: Env, x: X, code: string, state: string): Promise<XLinkOutcome> {
-  const now = Date.now();
-  const [claimed] = await db(env)
-    .update(authChallenges)
-    .set({ usedAt: now })
-    .where(and(eq(authChallenges.id, state), eq(authChallenges.kind, "x_link"), isNull(authChallenges.usedAt)))
-    .returning();
-  if (!claimed || claimed.expiresAt <= now || !claimed.payload || !claimed.subject)
-    return { ok: false, reason: "bad_state" };
-  const payload = JSON.parse(claimed.payload) as Payload;
+  const claimed = await claimPkceState<PkcePayload>(env, "x_link", state);
+  if (!claimed?.subject) return { ok: false, reason: "bad_state" };
+  const { payload } = claimed;
   const userId = claimed.subject;
   const row = await getChannel(env, userId, "x");
   if (row?.status !== "pending") return { ok: false, reason: "bad_state" };

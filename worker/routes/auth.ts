@@ -13,7 +13,7 @@ import { identityConfig } from "../identity/config";
 import { otpProvider } from "../identity/providers";
 import { requireUser } from "../middleware/auth";
 import { findUser, toUserJson, upsertWalletUser } from "../users";
-import { SessionSchema } from "./schemas";
+import { SessionSchema, SignedSiweSchema } from "./schemas";
 
 const tag = ["Auth"];
 
@@ -49,15 +49,7 @@ const siweVerify = createRoute({
   tags: tag,
   summary: "Sign in with a signed EIP-4361 message",
   request: {
-    body: jsonBody(
-      z.object({
-        message: z.string().min(1).max(4096),
-        signature: z
-          .string()
-          .regex(/^0x[0-9a-fA-F]+$/, "must be 0x-prefixed hex")
-          .max(20_000),
-      }),
-    ),
+    body: jsonBody(SignedSiweSchema),
   },
   responses: { 200: jsonResponse(SessionSchema, "Signed in"), ...errors(400, 401) },
 });

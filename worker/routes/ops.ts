@@ -13,6 +13,20 @@ import { opsStatus } from "../ops/status";
 import { ledgerSummary } from "../queues/index-consumer";
 import { findUser } from "../users";
 
+/** Money totals summed over the per-Account totals rows, and whether they conserve. */
+const LedgerSummary = z
+  .object({
+    topups: z.string(),
+    deposits: z.string(),
+    withdrawals: z.string(),
+    balances: z.string(),
+    held: z.string(),
+    fees: z.string(),
+    accounts: z.number(),
+    conserved: z.boolean(),
+  })
+  .openapi("LedgerSummary");
+
 const tags = ["Operations"];
 const Hex = z.string().openapi({ example: "9f2c…e1" });
 
@@ -24,19 +38,7 @@ const summary = createRoute({
   security: bearerAuth,
   middleware: [requireAdmin] as const,
   responses: {
-    200: jsonResponse(
-      z.object({
-        topups: z.string(),
-        deposits: z.string(),
-        withdrawals: z.string(),
-        balances: z.string(),
-        held: z.string(),
-        fees: z.string(),
-        accounts: z.number(),
-        conserved: z.boolean(),
-      }),
-      "Totals",
-    ),
+    200: jsonResponse(LedgerSummary, "Totals"),
     ...errors(401, 403),
   },
 });
@@ -276,16 +278,7 @@ const status = createRoute({
             withTotals: z.number(),
           }),
           activity: z.object({ lastHour: Activity, lastDay: Activity }),
-          conservation: z.object({
-            topups: z.string(),
-            deposits: z.string(),
-            withdrawals: z.string(),
-            balances: z.string(),
-            held: z.string(),
-            fees: z.string(),
-            accounts: z.number(),
-            conserved: z.boolean(),
-          }),
+          conservation: LedgerSummary,
           audit: z.object({
             latestCheckpoint: z.object({ id: z.number(), createdAt: z.string(), accounts: z.number() }).nullable(),
           }),

@@ -11,6 +11,15 @@ export const UserSchema = z
   })
   .openapi("User");
 
+/** An EIP-4361 message from POST /v1/auth/siwe/challenge and the wallet's signature of it (sign-in, wallet link). */
+export const SignedSiweSchema = z.object({
+  message: z.string().min(1).max(4096),
+  signature: z
+    .string()
+    .regex(/^0x[0-9a-fA-F]+$/, "must be 0x-prefixed hex")
+    .max(20_000),
+});
+
 export const SessionSchema = z
   .object({
     accessToken: z.string(),

@@ -12,6 +12,7 @@ import { ApiError } from "../http/errors";
 import { bearerAuth, createRouter, errors, jsonBody, jsonResponse } from "../http/router";
 import { requireUser } from "../middleware/auth";
 import { findUser, toUserJson } from "../users";
+import { SignedSiweSchema } from "./schemas";
 
 const link = createRoute({
   method: "post",
@@ -24,15 +25,7 @@ const link = createRoute({
   security: bearerAuth,
   middleware: [requireUser] as const,
   request: {
-    body: jsonBody(
-      z.object({
-        message: z.string().min(1).max(4096),
-        signature: z
-          .string()
-          .regex(/^0x[0-9a-fA-F]+$/, "must be 0x-prefixed hex")
-          .max(20_000),
-      }),
-    ),
+    body: jsonBody(SignedSiweSchema),
   },
   responses: {
     200: jsonResponse(z.object({ user: z.record(z.string(), z.unknown()) }), "Linked"),

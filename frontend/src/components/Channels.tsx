@@ -46,9 +46,9 @@ export function Channels() {
       <blockquote className="consent" data-testid="consent-text">
         {consentText}
       </blockquote>
-      <label className="row">
-        <input type="checkbox" checked={consent} onChange={(e) => setConsent(e.target.checked)} /> I agree (version{" "}
-        {consentVersion})
+      <label className="choice">
+        <input type="checkbox" checked={consent} onChange={(e) => setConsent(e.target.checked)} />
+        <span>I agree (version {consentVersion})</span>
       </label>
       {consent ? null : <p className="hint">Tick “I agree” to connect a channel.</p>}
       {available.length === 0 ? <Empty title="No notification channels are offered here." /> : null}

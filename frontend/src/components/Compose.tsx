@@ -41,7 +41,7 @@ export interface ComposeProps {
 const REASONS: Record<Quote["reason"], string> = {
   first_contact: "first message price",
   default: "standard price",
-  return_discount: "returning-contact discount",
+  return_discount: "returning-contact price",
   allowlist: "your personal discount",
 };
 
@@ -53,7 +53,8 @@ export function Compose({ target, name, quote, pricing, refetchQuote, draftKey, 
   const key = useRef(newIdempotencyKey());
   const [signingIn, setSigningIn] = useState(false);
   const [priceChange, setPriceChange] = useState<{ from: string; to: string } | null>(null);
-  const [shortfall, setShortfall] = useState<bigint | null>(null);
+  /** insufficient_balance: what this message costs and what the balance holds (one panel says both). */
+  const [shortfall, setShortfall] = useState<{ required: bigint; balance: bigint; maxPrice: string } | null>(null);
   const [receipt, setReceipt] = useState<SendReceipt | null>(null);
   const [nextPriceFresh, setNextPriceFresh] = useState(false);
   const signedIn = session.status === "signed-in";
@@ -109,6 +110,7 @@ export function Compose({ target, name, quote, pricing, refetchQuote, draftKey, 
       for (const k of ["me", "outbox", "inbox", "ledger", "recipient"]) qc.invalidateQueries({ queryKey: [k] });
     },
     onError: (err, { maxPrice }) => {
+      setShortfall(null);
       if (!(err instanceof ApiError)) return;
       if (err.code === "price_above_max") {
         setPriceChange({ from: maxPrice, to: String(err.details.price ?? "") });
@@ -117,7 +119,7 @@ export function Compose({ target, name, quote, pricing, refetchQuote, draftKey, 
       if (err.code === "insufficient_balance") {
         const required = BigInt(String(err.details.required ?? "0"));
         const balance = BigInt(String(err.details.balance ?? "0"));
-        setShortfall(required > balance ? required - balance : 1n);
+        setShortfall({ required, balance, maxPrice });
       }
     },
   });
@@ -198,18 +200,46 @@ export function Compose({ target, name, quote, pricing, refetchQuote, draftKey, 
           </button>
         )}
       </form>
-      {send.isError && code !== "price_above_max" ? <ErrorNote error={send.error} /> : null}
-      {shortfall !== null ? (
-        <div className="inline-panel">
-          <h3>Top up to send</h3>
-          <p>You need {formatUsdc(shortfall)} more. Add funds here; your message stays as it is.</p>
-          <TopUp suggested={topUpFor(shortfall)} onDone={() => setShortfall(null)} />
-        </div>
+      {/* A low balance is one state, not an error box plus a panel: what is missing and the top-up that fixes it. */}
+      {send.isError && code !== "price_above_max" && code !== "insufficient_balance" ? (
+        <ErrorNote error={send.error} />
+      ) : null}
+      {shortfall !== null && !send.isPending ? (
+        <ShortfallPanel
+          {...shortfall}
+          onToppedUp={() => {
+            // The user already chose to pay this total: the send goes on with the same draft and price cap.
+            send.mutate({ maxPrice: shortfall.maxPrice });
+          }}
+        />
       ) : null}
       {!signedIn && signingIn ? (
         <SignInPanel heading="Sign in to send your message" onSignedIn={() => setSigningIn(false)} />
       ) : null}
     </section>
+  );
+}
+
+/** Not enough money: how much is missing, and a top-up that sends the message once it lands. */
+function ShortfallPanel({
+  required,
+  balance,
+  onToppedUp,
+}: {
+  required: bigint;
+  balance: bigint;
+  onToppedUp: () => void;
+}) {
+  const missing = required > balance ? required - balance : 1n;
+  return (
+    <div className="inline-panel" role="alert" aria-labelledby="shortfall-h">
+      <h3 id="shortfall-h">Top up to send</h3>
+      <p data-testid="shortfall">
+        This message costs {formatUsdc(required)} and your balance is {formatUsdc(balance)}: you need{" "}
+        <strong>{formatUsdc(missing)}</strong> more. Your message stays as it is and goes out once the funds are in.
+      </p>
+      <TopUp suggested={topUpFor(missing)} action="and send" onDone={onToppedUp} />
+    </div>
   );
 }
 

@@ -1,11 +1,11 @@
 // What senders pay you: default and first-contact prices, a discount for people
 // you've written to, and whether you're paid at once or only when you reply.
 import { useMutation, useQueryClient } from "@tanstack/react-query";
-import { useState } from "react";
 import { api, call } from "../api/client";
 import type { Pricing } from "../api/types";
 import { parseUsdc, toInput } from "../lib/money";
-import { ErrorNote, Field, Note } from "./ui";
+import { useStickyState } from "../lib/sticky";
+import { ErrorNote, Field, Note, Unsaved } from "./ui";
 
 export function PricingForm({
   pricing,
@@ -17,11 +17,20 @@ export function PricingForm({
   submitLabel?: string;
 }) {
   const qc = useQueryClient();
-  const [defaultPrice, setDefault] = useState(toInput(pricing.defaultPrice));
-  const [firstPrice, setFirst] = useState(toInput(pricing.firstContactPrice));
-  const [discount, setDiscount] = useState(String(pricing.returnDiscountBps / 100));
-  const [settlement, setSettlement] = useState(pricing.settlement);
-  const [hours, setHours] = useState(String(pricing.replyWindowHours));
+  // Unsaved edits survive being sent to sign in and back (lib/sticky.ts).
+  const form = useStickyState("pricing", {
+    defaultPrice: toInput(pricing.defaultPrice),
+    firstPrice: toInput(pricing.firstContactPrice),
+    discount: String(pricing.returnDiscountBps / 100),
+    settlement: pricing.settlement,
+    hours: String(pricing.replyWindowHours),
+  });
+  const { defaultPrice, firstPrice, discount, settlement, hours } = form.value;
+  const setDefault = (v: string) => form.set({ defaultPrice: v });
+  const setFirst = (v: string) => form.set({ firstPrice: v });
+  const setDiscount = (v: string) => form.set({ discount: v });
+  const setSettlement = (v: Pricing["settlement"]) => form.set({ settlement: v });
+  const setHours = (v: string) => form.set({ hours: v });
   const d = parseUsdc(defaultPrice);
   const f = parseUsdc(firstPrice);
   const pct = Number(discount);
@@ -49,6 +58,7 @@ export function PricingForm({
         }),
       ),
     onSuccess: () => {
+      form.clear();
       qc.invalidateQueries({ queryKey: ["me"] });
       onSaved?.();
     },
@@ -119,6 +129,7 @@ export function PricingForm({
           {(p) => <input {...p} inputMode="numeric" value={hours} onChange={(e) => setHours(e.target.value)} />}
         </Field>
       ) : null}
+      {form.restored ? <Unsaved onDiscard={form.discard} /> : null}
       <button type="submit" disabled={!valid || save.isPending}>
         {save.isPending ? "Saving…" : submitLabel}
       </button>

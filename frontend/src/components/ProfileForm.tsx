@@ -1,9 +1,9 @@
 // Handle, display name, bio and how people can find you.
 import { useMutation, useQueryClient } from "@tanstack/react-query";
-import { useState } from "react";
 import { api, call } from "../api/client";
 import { updateUser } from "../auth/session";
-import { ErrorNote, Field, Note } from "./ui";
+import { useStickyState } from "../lib/sticky";
+import { ErrorNote, Field, Note, Unsaved } from "./ui";
 
 interface Props {
   initial: { handle: string | null; displayName: string | null };
@@ -16,11 +16,20 @@ interface Props {
 
 export function ProfileForm({ initial, profile, full = false, submitLabel = "Save profile", onSaved }: Props) {
   const qc = useQueryClient();
-  const [handle, setHandle] = useState(initial.handle ?? "");
-  const [displayName, setDisplayName] = useState(initial.displayName ?? "");
-  const [bio, setBio] = useState(profile?.bio ?? "");
-  const [byPhone, setByPhone] = useState(profile?.discoverableByPhone ?? false);
-  const [inSearch, setInSearch] = useState(profile?.discoverableInSearch ?? true);
+  // Unsaved edits survive being sent to sign in and back (lib/sticky.ts).
+  const form = useStickyState(full ? "profile" : "profile-short", {
+    handle: initial.handle ?? "",
+    displayName: initial.displayName ?? "",
+    bio: profile?.bio ?? "",
+    byPhone: profile?.discoverableByPhone ?? false,
+    inSearch: profile?.discoverableInSearch ?? true,
+  });
+  const { handle, displayName, bio, byPhone, inSearch } = form.value;
+  const setHandle = (v: string) => form.set({ handle: v });
+  const setDisplayName = (v: string) => form.set({ displayName: v });
+  const setBio = (v: string) => form.set({ bio: v });
+  const setByPhone = (v: boolean) => form.set({ byPhone: v });
+  const setInSearch = (v: boolean) => form.set({ inSearch: v });
   const h = handle.trim().replace(/^@/, "").toLowerCase();
   const handleOk = /^[a-z0-9_]{3,30}$/.test(h);
   const save = useMutation({
@@ -35,6 +44,7 @@ export function ProfileForm({ initial, profile, full = false, submitLabel = "Sav
         }),
       ),
     onSuccess: ({ user }) => {
+      form.clear();
       updateUser(user);
       qc.invalidateQueries({ queryKey: ["me"] });
       onSaved?.(user.handle);
@@ -88,6 +98,7 @@ export function ProfileForm({ initial, profile, full = false, submitLabel = "Sav
           </label>
         </>
       ) : null}
+      {form.restored ? <Unsaved onDiscard={form.discard} /> : null}
       <button type="submit" disabled={!handleOk || save.isPending}>
         {save.isPending ? "Saving…" : submitLabel}
       </button>

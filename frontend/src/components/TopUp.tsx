@@ -5,7 +5,16 @@ import { api, call, newIdempotencyKey } from "../api/client";
 import { parseUsdc, toInput } from "../lib/money";
 import { ErrorNote, Field, Note, Usdc } from "./ui";
 
-export function TopUp({ suggested, onDone }: { suggested?: string; onDone?: (balance: string) => void }) {
+/** `action` names what follows the top-up on its button ("Add 4 USDC and send"). */
+export function TopUp({
+  suggested,
+  action,
+  onDone,
+}: {
+  suggested?: string;
+  action?: string;
+  onDone?: (balance: string) => void;
+}) {
   const qc = useQueryClient();
   const [amount, setAmount] = useState(suggested ? toInput(suggested) : "10");
   const key = useRef(newIdempotencyKey());
@@ -49,7 +58,11 @@ export function TopUp({ suggested, onDone }: { suggested?: string; onDone?: (bal
         )}
       </Field>
       <button type="submit" disabled={!parsed || parsed === "0" || topup.isPending}>
-        {topup.isPending ? "Adding…" : parsed ? `Add ${toInput(parsed)} USDC` : "Add funds"}
+        {topup.isPending
+          ? "Adding…"
+          : parsed
+            ? `Add ${toInput(parsed)} USDC${action ? ` ${action}` : ""}`
+            : "Add funds"}
       </button>
       {topup.isError ? <ErrorNote error={topup.error} /> : null}
       {topup.isSuccess ? (

@@ -80,3 +80,17 @@ export function PageHeader({ title, children }: { title: string; children?: Reac
     </header>
   );
 }
+
+/** Said above a form whose unsaved edits came back (after signing in again, or a reload). */
+export function Unsaved({ onDiscard }: { onDiscard: () => void }) {
+  return (
+    <div className="note info unsaved" role="status">
+      <p>
+        These are your unsaved changes from before.{" "}
+        <button type="button" className="link" onClick={onDiscard}>
+          Discard them
+        </button>
+      </p>
+    </div>
+  );
+}

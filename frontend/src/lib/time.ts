@@ -15,6 +15,13 @@ export function dateTime(iso: string | number): string {
   return new Date(iso).toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });
 }
 
+/** Like dateTime, without the year when it is this year (for narrow columns: "Nov 29, 7:06 PM"). */
+export function shortDateTime(iso: string | number): string {
+  const d = new Date(iso);
+  if (d.getFullYear() !== new Date().getFullYear()) return dateTime(iso);
+  return d.toLocaleString(undefined, { month: "short", day: "numeric", hour: "numeric", minute: "2-digit" });
+}
+
 /** "2 d 4 h" / "3 h 12 min" / "8 min" left until `until` (ms); "ended" after. */
 export function countdown(until: number, now = Date.now()): string {
   const left = until - now;

@@ -7,17 +7,44 @@ import { inboxQuery, useMe } from "../api/queries";
 import type { InboxMessage } from "../api/types";
 import { LoadMore } from "../components/LoadMore";
 import { Empty, ErrorNote, Loading, PageHeader, Usdc } from "../components/ui";
-import { ago, countdown } from "../lib/time";
+import { ago, countdown, dateTime } from "../lib/time";
 
 export const STATUS_WORDS: Record<string, string> = {
   delivered: "Paid",
-  escrowed: "Reply to collect",
+  escrowed: "Held until you reply",
   released: "Paid on reply",
   refunded: "Refunded to sender",
   accepted: "Settling",
   pending: "Sending",
   aborted: "Failed, refunded",
 };
+
+/**
+ * Only money that is yours is income (green). A held payment is not income yet
+ * and a refunded or failed one never was: those are shown neutral, in words.
+ */
+export function priceKind(status: string): "income" | "held" | "returned" {
+  if (status === "delivered" || status === "released" || status === "paid") return "income";
+  if (status === "refunded" || status === "aborted" || status === "payment_failed") return "returned";
+  return "held";
+}
+
+/** The price on a received message, styled and worded by whether it is yours yet. */
+export function PriceBadge({ m }: { m: Pick<InboxMessage, "price" | "status"> }) {
+  const kind = priceKind(m.status);
+  return (
+    <span className={`price-badge ${kind}`} data-testid="inbox-amount">
+      <Usdc value={m.price} />
+      {kind === "held" ? <span className="price-word"> held</span> : null}
+      {kind === "returned" ? <span className="sr-only"> (not yours: returned to the sender)</span> : null}
+    </span>
+  );
+}
+
+/** "Held until you reply by 1 Dec 2026, 14:00 (1 d 23 h left)". */
+export function heldWords(replyBy: string): string {
+  return `Held until you reply by ${dateTime(replyBy)} (${countdown(Date.parse(replyBy))} left)`;
+}
 
 export default function Inbox() {
   const inbox = useInfiniteQuery(inboxQuery);
@@ -77,16 +104,13 @@ function MessageRow({ m }: { m: InboxMessage }) {
             {m.readAt ? null : <span className="dot" aria-label="Unread" role="img" />}
             {from}
           </span>
-          <span className="price-badge">
-            <Usdc value={m.price} />
-          </span>
+          <PriceBadge m={m} />
         </span>
         <span className="snippet">{m.body.slice(0, 140)}</span>
         <span className="meta">
           <time dateTime={m.createdAt}>{ago(m.createdAt)}</time>
           <span className={`chip status-${m.status}`}>
-            {STATUS_WORDS[m.status] ?? m.status}
-            {m.status === "escrowed" && m.replyBy ? ` · ${countdown(Date.parse(m.replyBy))} left` : ""}
+            {m.status === "escrowed" && m.replyBy ? heldWords(m.replyBy) : (STATUS_WORDS[m.status] ?? m.status)}
           </span>
         </span>
       </Link>

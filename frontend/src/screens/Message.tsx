@@ -9,7 +9,7 @@ import type { Quote } from "../api/types";
 import { Compose } from "../components/Compose";
 import { ErrorNote, Loading, Note, Usdc } from "../components/ui";
 import { countdown, dateTime } from "../lib/time";
-import { STATUS_WORDS } from "./Inbox";
+import { PriceBadge, STATUS_WORDS } from "./Inbox";
 import { NotFound } from "./NotFound";
 
 export default function Message({ messageId }: { messageId: string }) {
@@ -47,9 +47,7 @@ export default function Message({ messageId }: { messageId: string }) {
       <article className="card">
         <header className="message-top">
           <h1>From {m.from.handle ? <Link href={`/@${m.from.handle}`}>{from}</Link> : from}</h1>
-          <span className="price-badge">
-            <Usdc value={m.price} />
-          </span>
+          <PriceBadge m={m} />
         </header>
         <p className="meta">
           <time dateTime={m.createdAt}>{dateTime(m.createdAt)}</time>

@@ -12,7 +12,7 @@ import { LoadMore } from "../components/LoadMore";
 import { TopUp } from "../components/TopUp";
 import { Empty, ErrorNote, Field, Loading, Note, PageHeader, Usdc } from "../components/ui";
 import { parseUsdc, toInput } from "../lib/money";
-import { dateTime } from "../lib/time";
+import { shortDateTime } from "../lib/time";
 
 const EarningsChart = lazy(() => import("../components/EarningsChart"));
 
@@ -117,13 +117,14 @@ export default function Money() {
                   before === null ? BigInt(e.amount) * BigInt(k.sign) : BigInt(e.balanceAfter) - BigInt(before);
                 return (
                   <tr key={e.id}>
-                    <td>{dateTime(e.createdAt)}</td>
+                    <td>{shortDateTime(e.createdAt)}</td>
                     <td>
-                      {k.label}
+                      {delta === 0n && e.kind === "refund" ? "Returned to the sender" : k.label}
                       {delta === 0n ? (
                         <span className="muted">
                           {" "}
-                          (<Usdc value={e.amount} /> from held)
+                          {/* Moves between held and paid out; a recipient's hold is money coming in, not going. */}
+                          (<Usdc value={e.amount} /> {e.kind === "hold" ? "held until you reply" : "from held"})
                         </span>
                       ) : null}
                     </td>
@@ -162,9 +163,13 @@ function earnings(entries: LedgerEntry[]): EarningPoint[] {
     points.push({ at, cumulative: sum });
   }
   if (points.length === 0) return points;
-  // Start from zero an hour before the first earning, and carry the total to now.
-  points.unshift({ at: points[0].at - 3_600_000, cumulative: 0n });
-  points.push({ at: Date.now(), cumulative: sum });
+  // Start from zero a little before the first earning (a quarter of the span, at least a
+  // minute, so recent steps are not squeezed into the chart's last pixels), and carry the
+  // total to now.
+  const now = Date.now();
+  const lead = Math.max((now - points[0].at) / 4, 60_000);
+  points.unshift({ at: points[0].at - lead, cumulative: 0n });
+  points.push({ at: now, cumulative: sum });
   return points;
 }
 

@@ -1,6 +1,6 @@
 // Sent messages with what each cost and where its payment stands.
 import { useInfiniteQuery } from "@tanstack/react-query";
-import { useEffect } from "react";
+import { type ReactNode, useEffect } from "react";
 import { Link } from "wouter";
 import { outboxQuery } from "../api/queries";
 import type { OutboxMessage } from "../api/types";
@@ -14,8 +14,8 @@ const OUT_STATUS: Record<string, string> = {
   delivered: "Delivered",
   escrowed: "Delivered · held until they reply",
   released: "Replied · paid",
-  refunded: "No reply · refunded",
-  aborted: "Failed · refunded",
+  refunded: "No reply in time · refunded",
+  aborted: "Not delivered · refunded",
   accepted: "Signed · settling on chain",
   paid: "Paid on chain",
   payment_failed: "Payment failed · not charged",
@@ -38,6 +38,32 @@ function spent(m: OutboxMessage): bigint {
   if (m.status === "aborted" || m.status === "payment_failed") return 0n;
   if (m.status === "refunded") return BigInt(m.fee);
   return BigInt(m.price) + BigInt(m.fee);
+}
+
+/** What happened to a message that did not end as paid, and what came back, in a sentence. */
+function Outcome({ m }: { m: OutboxMessage }) {
+  let words: ReactNode = null;
+  if (m.status === "refunded") {
+    words = (
+      <>
+        They didn't reply in time, so the <Usdc value={m.price} /> price came back to you. The <Usdc value={m.fee} />{" "}
+        fee is kept.
+      </>
+    );
+  } else if (m.status === "aborted") {
+    words = (
+      <>
+        It didn't reach them, so all <Usdc value={BigInt(m.price) + BigInt(m.fee)} /> came back to you.
+      </>
+    );
+  } else if (m.status === "payment_failed" && m.failure) {
+    words = <>The payment failed because {FAILURE[m.failure] ?? m.failure}. You were not charged.</>;
+  }
+  return words ? (
+    <span className="outcome" data-testid="outbox-outcome">
+      {words}
+    </span>
+  ) : null;
 }
 
 export default function Outbox() {
@@ -76,16 +102,9 @@ export default function Outbox() {
                   <span className={`chip status-${m.status}`} data-testid="outbox-status">
                     {OUT_STATUS[m.status] ?? m.status}
                   </span>
-                  {m.status === "refunded" ? (
-                    <span className="muted">
-                      The <Usdc value={m.price} /> price came back to you; the fee is kept.
-                    </span>
-                  ) : null}
                   {m.txHash ? <TxLink hash={m.txHash} /> : null}
-                  {m.status === "payment_failed" && m.failure ? (
-                    <span className="muted">{FAILURE[m.failure] ?? m.failure}</span>
-                  ) : null}
                 </span>
+                <Outcome m={m} />
               </div>
             </li>
           ))}

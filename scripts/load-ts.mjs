@@ -1,11 +1,13 @@
 // Loads one of the Worker's TypeScript modules in Node (bundled on the fly with
-// esbuild, which wrangler and drizzle-kit already install), so the offline tools
-// use the very rules the Worker runs — e.g. the audit chain's hashing.
+// esbuild, the version wrangler ships), so scripts use the very rules the Worker
+// runs — the audit chain's hashing (ops audit-verify), the EIP-712 Payment type
+// (chain:smoke, bench:chain). `path` is relative to the repository root.
+import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
 
 export async function loadTs(path) {
   const out = await build({
-    entryPoints: [path],
+    entryPoints: [fileURLToPath(new URL(`../${path}`, import.meta.url))],
     bundle: true,
     write: false,
     format: "esm",
