@@ -20,11 +20,21 @@
 //      (= queue messages = R2 writes ≥ D1 totals writes) per delivered message;
 //      written with the throughput figures to .bench/send-costs.json, which
 //      `npm run sim:scale` reads (docs/scaling.md)
-//   5. with BENCH_BASELINE_REF=<git ref> (e.g. 3f39d17, main before #13): that
-//      checkout (git archive into a temp dir) on BENCH_PORT_B, prepared the same
-//      way, and interleaved rounds of both: this build's sends/health over the
-//      baseline's, per round and median ("not lower than before, same run")
+//   5. with BENCH_BASELINE_REF=<git ref> (e.g. 7de6613, main before #13): that
+//      checkout (git archive into a temp dir) on BENCH_PORT_B, started and
+//      prepared side by side with this one, and BENCH_ROUNDS interleaved rounds
+//      of both: per round and as medians with per-round ranges, this build's
+//      sends/health over the baseline's ("not lower than before, same run"),
+//      raw sends/s, and each server's CPU ms per send — in the send arm, and
+//      all-in (its flushes, queue consumer and alarms included wherever they
+//      ran). Only these rounds unless BENCH_FULL=1 (1–4 and 6 as well), so a
+//      comparison takes about 5 minutes. BENCH_SWAP=1: the baseline gets
+//      BENCH_PORT and goes first in every round pair (run it both ways).
 //   6. last line: median ratio (successful sends/s) / (health req/s)
+// BENCH_PROFILE=1: afterwards, a send load and a /health load on this server
+// under the V8 CPU profiler (the inspector on BENCH_INSPECTOR_PORT, default
+// BENCH_PORT + 2; BENCH_PROFILE_SECONDS each): .bench/{send,health}.cpuprofile,
+// CPU per request by process, top functions (scripts/bench-profile.mjs).
 import { execSync } from "node:child_process";
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
