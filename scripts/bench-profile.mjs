@@ -77,32 +77,28 @@ export async function cpuProfile(inspectorPort, run, { intervalUs = 500 } = {}) 
     ws.once("open", resolve);
     ws.once("error", reject);
   });
-  // One command at a time: wrangler's inspector proxy renumbers the answers it
-  // relays and mixes in answers to its own requests, so an answer is taken by
-  // order and by shape (`accept`), not by id.
-  let waiting = null;
-  ws.on("message", (data) => {
-    const m = JSON.parse(data);
-    if (!waiting || !("result" in m || "error" in m)) return;
-    if (m.result && !waiting.accept(m.result)) return;
-    const { resolve, reject } = waiting;
-    waiting = null;
-    if (m.error) reject(new Error(`${m.error.message}`));
-    else resolve(m.result);
-  });
+  // wrangler's inspector proxy renumbers the answers it relays, mixes in
+  // answers to its own requests and does not relay every answer, so commands
+  // are sent without waiting for theirs; only Profiler.stop's answer is awaited,
+  // recognised by its shape (it carries the profile), with a time limit.
   let id = 0;
-  const send = (method, params = {}, accept = () => true) =>
-    new Promise((resolve, reject) => {
-      waiting = { resolve, reject, accept };
-      ws.send(JSON.stringify({ id: ++id, method, params }));
-    });
+  const send = (method, params = {}) => ws.send(JSON.stringify({ id: ++id, method, params }));
   try {
-    await send("Profiler.enable");
-    await send("Profiler.setSamplingInterval", { interval: intervalUs });
-    await send("Profiler.start");
+    send("Profiler.enable");
+    send("Profiler.setSamplingInterval", { interval: intervalUs });
+    send("Profiler.start");
     const result = await run();
-    const { profile } = await send("Profiler.stop", {}, (r) => !!r.profile);
-    return [result, profile];
+    const profile = new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error("no CPU profile from the inspector within 120 s")), 120_000);
+      ws.on("message", (data) => {
+        const m = JSON.parse(data);
+        if (!m.result?.profile) return;
+        clearTimeout(timer);
+        resolve(m.result.profile);
+      });
+    });
+    send("Profiler.stop");
+    return [result, await profile];
   } finally {
     ws.close();
   }

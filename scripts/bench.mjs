@@ -400,7 +400,9 @@ async function main() {
     }
 
     // Where the CPU goes (BENCH_PROFILE=1): this server's isolate under the V8 profiler.
-    if (PROFILE && server) await profileRun(server, pop.send);
+    if (PROFILE && server) {
+      await profileRun(server, pop.send).catch((err) => console.warn(`(profile not taken: ${err.message})`));
+    }
 
     if (!FULL) return;
     // One full-length send load for latency percentiles and RSS.
