@@ -95,7 +95,8 @@ async function advanceCheckpoint(env: Env, c: ChainConfig, from: Checkpoint | nu
  * becomes block fromBlock − 1 with its real hash and time (so the reorg check
  * accepts it), or is removed when fromBlock is at or before CHAIN_START_BLOCK
  * (the indexer then starts there). Replays are safe: each Account skips the
- * `txHash:logIndex` it applied, unclaimed deposits the (block, logIndex) folded.
+ * `txHash:logIndex` it applied and, for a wallet whose unclaimed funds it claimed,
+ * the events that claim covers; unclaimed deposits skip the (block, logIndex) folded.
  */
 export async function rewindTo(
   env: Env,
@@ -190,7 +191,7 @@ export async function applyLogs(env: Env, logs: VaultLog[]): Promise<void> {
         const amount = a.amount as bigint;
         const id = userOf(a.user);
         const t = l.eventName === "Deposited" ? "deposit" : "withdraw";
-        if (id) await account(id).chainApply({ t, ref, block: at.block, amount: `${amount}` });
+        if (id) await account(id).chainApply({ t, ref, ...at, wallet: a.user as Address, amount: `${amount}` });
         else await foldUnclaimed(env, a.user as Address, t === "deposit" ? amount : -amount, at);
         break;
       }
@@ -199,11 +200,12 @@ export async function applyLogs(env: Env, logs: VaultLog[]): Promise<void> {
         const recipientId = userOf(a.recipient);
         const amount = a.amount as bigint;
         const fee = a.fee as bigint;
-        const base = { ref, block: at.block, messageId: a.messageId as Hex, txHash: l.transactionHash };
+        const base = { ref, ...at, messageId: a.messageId as Hex, txHash: l.transactionHash };
         if (payerId) {
           await account(payerId).chainApply({
             t: "paid_out",
             ...base,
+            wallet: a.payer as Address,
             amount: `${amount}`,
             fee: `${fee}`,
             nonce: `${a.nonce as bigint}`,
@@ -214,6 +216,7 @@ export async function applyLogs(env: Env, logs: VaultLog[]): Promise<void> {
           await account(recipientId).chainApply({
             t: "paid_in",
             ...base,
+            wallet: a.recipient as Address,
             amount: `${amount}`,
             fee: `${fee}`,
             payerKnown: payerId !== null,
@@ -227,7 +230,7 @@ export async function applyLogs(env: Env, logs: VaultLog[]): Promise<void> {
         const ev: ChainEvent = {
           t: "skipped",
           ref,
-          block: at.block,
+          ...at,
           messageId: a.messageId as Hex,
           nonce: `${a.nonce as bigint}`,
           reason: reasonName(a.reason as Hex),

@@ -33,8 +33,8 @@ export async function foldUnclaimed(
 
 /**
  * Credits unclaimed funds to users who have since linked the address. The
- * Account dedupes the credit by its ref, so a crash between the credit and the
- * delete credits nothing twice.
+ * Account dedupes the credit by its ref and by the claimed position, so a crash
+ * between the credit and the delete credits nothing twice.
  */
 export async function claimUnclaimed(env: Env): Promise<number> {
   const { results } = await env.DB.prepare(
@@ -42,13 +42,15 @@ export async function claimUnclaimed(env: Env): Promise<number> {
      FROM unclaimed_deposits u JOIN users ON users.wallet_address = u.address LIMIT 50`,
   ).all<{ address: string; amount: string; last_block: number; last_log_index: number; user_id: string }>();
   for (const r of results) {
-    if (r.amount !== "0") {
-      await env.ACCOUNT.getByName(r.user_id).chainApply({
-        t: "claim",
-        ref: `unclaimed:${r.address}:${r.last_block}:${r.last_log_index}`,
-        amount: r.amount,
-      });
-    }
+    // Even a zero amount: the Account remembers through which event the address's
+    // funds are in the claim, and a reindex that re-reads those events skips them.
+    await env.ACCOUNT.getByName(r.user_id).chainApply({
+      t: "claim",
+      ref: `unclaimed:${r.address}:${r.last_block}:${r.last_log_index}`,
+      amount: r.amount,
+      wallet: r.address,
+      through: { block: r.last_block, logIndex: r.last_log_index },
+    });
     await env.DB.prepare("DELETE FROM unclaimed_deposits WHERE address = ? AND last_block = ? AND last_log_index = ?")
       .bind(r.address, r.last_block, r.last_log_index)
       .run();
