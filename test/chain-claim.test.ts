@@ -9,6 +9,7 @@ import { type Address, keccak256, toHex } from "viem";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { beforeAll, describe, expect, inject, it } from "vitest";
 import type { Account } from "../durable-objects/account";
+import { backfillClaims } from "../durable-objects/account/chain-claims";
 import { signAccessToken } from "../worker/auth/sessions";
 import {
   call,
@@ -58,13 +59,18 @@ const unclaimedOf = (a: Address) =>
 describe("a reindex after an unclaimed-funds claim", () => {
   let bob: Awaited<ReturnType<typeof signUp>>;
   let carol: Awaited<ReturnType<typeof walletless>>;
+  let dave: Awaited<ReturnType<typeof walletless>>;
   const wallet = privateKeyToAccount(generatePrivateKey());
+  /** Deposits and withdraws it all before the link: a claim of nothing. */
+  const emptied = privateKeyToAccount(generatePrivateKey());
   const stranger = privateKeyToAccount(generatePrivateKey());
   let firstBlock = 0;
 
   beforeAll(async () => {
     bob = await signUp("bob");
     carol = await walletless("carol");
+    dave = await walletless("dave");
+    await chain.fund(emptied.address, USDC);
     await chain.fund(bob.account.address, 0n);
     await chain.fund(wallet.address, 10n * USDC);
     await chain.fund(stranger.address, 5n * USDC);
@@ -78,12 +84,17 @@ describe("a reindex after an unclaimed-funds claim", () => {
     await chain.payDirect(wallet, bob.account.address, USDC, keccak256(toHex("to bob"))); // MessagePaid(payer)
     await chain.deposit(stranger, 3n * USDC);
     await chain.payDirect(stranger, wallet.address, 2n * USDC, keccak256(toHex("to wallet"))); // MessagePaid(recipient)
+    await chain.deposit(emptied, USDC);
+    await chain.withdraw(emptied, USDC);
     await confirmAndIndex();
     const folded = 6n * USDC - USDC - (USDC + 25_000n) + 2n * USDC;
     expect(await chain.vaultBalance(wallet.address)).toBe(folded);
     expect((await unclaimedOf(wallet.address))?.amount).toBe(`${folded}`);
 
+    expect((await unclaimedOf(emptied.address))?.amount).toBe("0");
+
     expect((await link(carol.token, wallet)).status).toBe(200);
+    expect((await link(dave.token, emptied)).status).toBe(200);
     await runCron(e);
     await runCron(e); // a second run claims nothing twice
     expect(await money(e, carol.token)).toEqual({ balance: folded, held: 0n });
@@ -92,9 +103,12 @@ describe("a reindex after an unclaimed-funds claim", () => {
     expect(ledger).toHaveLength(1);
     expect(ledger[0]).toMatchObject({ kind: "deposit", amount: `${folded}` });
     expect(ledger[0].ref.startsWith(`unclaimed:${wallet.address}:`)).toBe(true);
+    expect(await unclaimedOf(emptied.address)).toBeNull();
+    expect(await ledgerOf(dave.token)).toEqual([]); // nothing to credit, no entry
     await expectConsistent(chain, [
       { id: carol.id, address: wallet.address },
       { id: bob.user.id, address: bob.account.address },
+      { id: dave.id, address: emptied.address },
     ]);
   });
 
@@ -119,9 +133,12 @@ describe("a reindex after an unclaimed-funds claim", () => {
     expect(await ledgerOf(carol.token)).toEqual(carolLedger);
     expect(await money(e, bob.accessToken)).toEqual(bobBefore);
     expect(await ledgerOf(bob.accessToken)).toEqual(bobLedger);
+    // Its deposit and withdrawal netted to the empty claim: not booked again either.
+    expect(await ledgerOf(dave.token)).toEqual([]);
     await expectConsistent(chain, [
       { id: carol.id, address: wallet.address },
       { id: bob.user.id, address: bob.account.address },
+      { id: dave.id, address: emptied.address },
     ]);
 
     // And the wallet's next event is applied as usual.
@@ -132,10 +149,71 @@ describe("a reindex after an unclaimed-funds claim", () => {
   });
 
   it("the Account keeps one position per claimed address, not a row per event", async () => {
-    const rows = await runInDurableObject(env.ACCOUNT.getByName(carol.id), (_a: Account, state) =>
-      state.storage.sql.exec("SELECT * FROM chain_claims").toArray(),
-    );
-    expect(rows).toHaveLength(1);
-    expect(rows[0]).toMatchObject({ address: wallet.address });
+    const claimed = await unclaimedPositions(carol.id);
+    expect(claimed).toEqual([{ address: wallet.address, block: expect.any(Number), log_index: expect.any(Number) }]);
+    expect(claimed[0].block).toBeGreaterThanOrEqual(firstBlock);
+    expect(await unclaimedPositions(dave.id)).toEqual([
+      { address: emptied.address, block: expect.any(Number), log_index: expect.any(Number) },
+    ]);
+  });
+});
+
+const unclaimedPositions = (id: string) =>
+  runInDurableObject(env.ACCOUNT.getByName(id), (_a: Account, state) =>
+    state.storage.sql.exec("SELECT address, block, log_index FROM chain_claims").toArray(),
+  );
+
+const sqlOf = (id: string, query: string, ...args: SqlStorageValue[]) =>
+  runInDurableObject(env.ACCOUNT.getByName(id), (_a: Account, state) =>
+    state.storage.sql.exec(query, ...args).toArray(),
+  );
+
+describe("claimed positions inside the Account", () => {
+  const W = privateKeyToAccount(generatePrivateKey()).address;
+  const ref = (n: number) => `0x${n.toString(16).padStart(64, "0")}:0`;
+
+  it("a claim retried after its ref was pruned (30 days) still credits once", async () => {
+    const { id } = await walletless("retry");
+    const stub = env.ACCOUNT.getByName(id);
+    const claim = {
+      t: "claim",
+      ref: `unclaimed:${W}:40:2`,
+      amount: "700",
+      wallet: W,
+      through: { block: 40, logIndex: 2 },
+    } as const;
+    expect(await stub.chainApply(claim)).toEqual({ applied: true });
+    await sqlOf(id, "UPDATE chain_applied SET applied_at = applied_at - ?", 31 * 86_400_000);
+    await stub.archiveOldMessages(); // the retention sweep prunes the claim's ref
+    expect(await sqlOf(id, "SELECT ref FROM chain_applied")).toEqual([]);
+    expect(await stub.chainApply(claim)).toEqual({ applied: false });
+    expect((await stub.totals()).balance).toBe("700");
+    // An event of the claimed wallet after the position is new money; at or before it, in the claim.
+    const at = (block: number, logIndex: number, n: number) =>
+      stub.chainApply({ t: "deposit", ref: ref(n), amount: "5", block, logIndex, wallet: W });
+    expect(await at(40, 2, 1)).toEqual({ applied: false });
+    expect(await at(39, 9, 2)).toEqual({ applied: false });
+    expect(await at(40, 3, 3)).toEqual({ applied: true });
+    // Another wallet's event at the same position is not this claim's.
+    const other = privateKeyToAccount(generatePrivateKey()).address;
+    expect(
+      await stub.chainApply({ t: "deposit", ref: ref(4), amount: "5", block: 30, logIndex: 0, wallet: other }),
+    ).toEqual({ applied: true });
+    expect((await stub.totals()).balance).toBe("710");
+  });
+
+  it("v14 carries the positions of claims applied before it from their refs", async () => {
+    const { id } = await walletless("backfill");
+    const other = privateKeyToAccount(generatePrivateKey()).address;
+    // As an Account that applied these claims at v13 (before chain_claims existed).
+    await sqlOf(id, "DELETE FROM chain_claims");
+    for (const r of [`unclaimed:${W}:12:0`, `unclaimed:${W}:9:7`, `unclaimed:${other}:100:11`, ref(5)]) {
+      await sqlOf(id, "INSERT INTO chain_applied (ref, applied_at) VALUES (?, ?)", r, Date.now());
+    }
+    await sqlOf(id, backfillClaims());
+    expect(await sqlOf(id, "SELECT address, block, log_index FROM chain_claims ORDER BY block")).toEqual([
+      { address: W, block: 12, log_index: 0 },
+      { address: other, block: 100, log_index: 11 },
+    ]);
   });
 });
