@@ -200,6 +200,18 @@ describe("claimed positions inside the Account", () => {
       await stub.chainApply({ t: "deposit", ref: ref(4), amount: "5", block: 30, logIndex: 0, wallet: other }),
     ).toEqual({ applied: true });
     expect((await stub.totals()).balance).toBe("710");
+    // Funds folded for the wallet again later (only if it were unlinked and relinked by hand):
+    // the next claim is credited and moves the position on; the position never moves back.
+    const next = { ...claim, ref: `unclaimed:${W}:50:0`, amount: "20", through: { block: 50, logIndex: 0 } };
+    expect(await stub.chainApply(next)).toEqual({ applied: true });
+    expect(await at(45, 0, 5)).toEqual({ applied: false });
+    expect(
+      await stub.chainApply({ ...claim, ref: `unclaimed:${W}:41:0`, through: { block: 41, logIndex: 0 } }),
+    ).toEqual({
+      applied: false,
+    });
+    expect(await sqlOf(id, "SELECT block, log_index FROM chain_claims")).toEqual([{ block: 50, log_index: 0 }]);
+    expect((await stub.totals()).balance).toBe("730");
   });
 
   it("v14 carries the positions of claims applied before it from their refs", async () => {
