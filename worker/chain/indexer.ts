@@ -11,6 +11,7 @@ import type { ChainEvent } from "../../durable-objects/account/chain";
 import { ApiError } from "../http/errors";
 import { vaultAbi } from "./abis";
 import { type ChainConfig, chainConfig } from "./config";
+import { type IndexerLease, releaseLease, renewLease, takeLease } from "./indexer-lease";
 import { claimUnclaimed, foldUnclaimed } from "./unclaimed";
 import { usersByWallet } from "./wallets";
 
@@ -248,16 +249,40 @@ export async function applyLogs(env: Env, logs: VaultLog[]): Promise<void> {
  * INDEXER_POLL_MS until INDEXER_RUN_MS has passed, so a receipt shows within
  * seconds rather than at the next minute. An RPC or D1 failure ends the step
  * with the checkpoint where it was; the next poll resumes from there.
+ * Only the run holding the vault's lease steps (worker/chain/indexer-lease.ts):
+ * a run that finds it held returns at once, and a run that lost it stops
+ * before its next step.
  */
 const MAX_CATCH_UP_STEPS = 50;
 
 export async function runIndexer(env: Env, opts: { runMs?: number } = {}): Promise<IndexStep[]> {
   const c = chainConfig(env);
   if (!c) return [];
-  const until = Date.now() + (opts.runMs ?? c.runMs);
+  const lease = await takeLease(env, checkpointId(c)).catch((err) => {
+    console.warn(`indexer: cannot take the lease, next run retries: ${(err as Error).message}`);
+    return undefined;
+  });
+  if (lease === undefined) return [];
+  if (!lease) {
+    console.debug("indexer: another run holds the lease");
+    return [];
+  }
+  try {
+    return await stepWhileLeased(env, c, lease, Date.now() + (opts.runMs ?? c.runMs));
+  } finally {
+    await releaseLease(env, lease).catch(() => {}); // else it lapses by itself
+  }
+}
+
+async function stepWhileLeased(env: Env, c: ChainConfig, lease: IndexerLease, until: number): Promise<IndexStep[]> {
   const client = chainClient(c);
   const steps: IndexStep[] = [];
   for (;;) {
+    // A renewal D1 could not confirm counts as lost: stepping without the lease is the one unsafe thing.
+    if (!(await renewLease(env, lease).catch(() => false))) {
+      console.warn("indexer: lease lost, stopping before the next step");
+      break;
+    }
     let step: IndexStep | null = null;
     try {
       step = await indexOnce(env, c, client);
