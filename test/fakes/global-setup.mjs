@@ -12,9 +12,10 @@ export const WALLET_OWNER_KEY = "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7
 
 /** @param {import("vitest/node").TestProject} project */
 export default async function setup(project) {
-  const [server, anvil, chainE2e, chainChaos, chainRelay, chainRelayer, chainClaim] = await Promise.all([
+  const [server, anvil, chainE2e, chainChaos, chainRelay, chainRelayer, chainClaim, chainLease] = await Promise.all([
     startFakeProviders(FAKE),
     startAnvil(),
+    startChain(),
     startChain(),
     startChain(),
     startChain(),
@@ -32,6 +33,7 @@ export default async function setup(project) {
     // test/relayer.test.ts stops and starts mining and drops transactions.
     relayer: chainRelayer.info,
     claim: chainClaim.info, // test/chain-claim.test.ts reindexes from before its deposits
+    lease: chainLease.info, // test/chain-lease.test.ts runs indexers side by side
   });
   project.provide("fakeProviderUrl", server.url);
   project.provide("anvilUrl", anvil.url);
@@ -46,6 +48,7 @@ export default async function setup(project) {
     chainChaos.close();
     chainRelay.close();
     chainClaim.close();
+    chainLease.close();
     proxy.close();
     return server.close();
   };

@@ -45,7 +45,7 @@ export interface IndexStep {
   rewoundTo?: number;
 }
 
-const checkpointId = (c: ChainConfig) => `${c.chainId}:${c.vault}`;
+export const checkpointId = (c: ChainConfig) => `${c.chainId}:${c.vault}`;
 
 export async function readCheckpoint(env: Env, c: ChainConfig): Promise<Checkpoint | null> {
   const r = await env.DB.prepare("SELECT block_number, block_hash, block_time FROM chain_checkpoints WHERE id = ?")
