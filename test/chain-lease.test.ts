@@ -7,11 +7,11 @@ import { env } from "cloudflare:test";
 import { type Address, parseEventLogs } from "viem";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { beforeAll, describe, expect, inject, it } from "vitest";
+import { signAccessToken } from "../worker/auth/sessions";
 import { vaultAbi } from "../worker/chain/abis";
 import { chainConfig } from "../worker/chain/config";
 import { checkpointId, readCheckpoint, runIndexer } from "../worker/chain/indexer";
 import { claimOne, claimUnclaimed, foldUnclaimed, pendingClaims } from "../worker/chain/unclaimed";
-import { signAccessToken } from "../worker/auth/sessions";
 import { CONFIRMATIONS, call, chainEnv, chainTools, expectConsistent, money } from "./chain-helpers";
 import { signUp } from "./helpers";
 
