@@ -142,9 +142,21 @@ describe("index-dlq", () => {
     // R2 is back: redrive sends it to the `index` queue, whose real consumer archives it.
     const redrive = await api("POST", "/v1/ops/deliveries/redrive", { headers: admin, body: { ids: [row.id] } });
     expect(redrive.body).toEqual({ redriven: 1 });
-    expect(await waitFor(() => archived(b.accountId), (keys) => keys.length > 0, 20_000)).toEqual([archiveKey(b)]);
+    expect(
+      await waitFor(
+        () => archived(b.accountId),
+        (keys) => keys.length > 0,
+        20_000,
+      ),
+    ).toEqual([archiveKey(b)]);
     expect(await (await env.ARCHIVE.get(archiveKey(b)))?.json()).toEqual(b);
-    expect(await waitFor(() => totalsSeq(b.accountId), (s) => s !== null, 20_000)).toBe(3);
+    expect(
+      await waitFor(
+        () => totalsSeq(b.accountId),
+        (s) => s !== null,
+        20_000,
+      ),
+    ).toBe(3);
     expect((await deadLetterRows(b.accountId))[0].redriven_at).toEqual(expect.any(Number));
     // Once: a second redrive of the same letter sends nothing.
     const again = await api("POST", "/v1/ops/deliveries/redrive", { headers: admin, body: { ids: [row.id] } });

@@ -22,8 +22,9 @@ export async function purgeExpired(env: Env, now = Date.now()): Promise<void> {
     ),
     // Except a dead-lettered index batch not yet redriven: it is the only copy
     // of that slice of an Account's history (worker/queues/index-dead-letters.ts).
-    env.DB.prepare(
-      "DELETE FROM dead_letters WHERE created_at < ? AND (channel != ? OR redriven_at IS NOT NULL)",
-    ).bind(now - notifyConfig(env).retentionDays * DAY, INDEX_CHANNEL),
+    env.DB.prepare("DELETE FROM dead_letters WHERE created_at < ? AND (channel != ? OR redriven_at IS NOT NULL)").bind(
+      now - notifyConfig(env).retentionDays * DAY,
+      INDEX_CHANNEL,
+    ),
   ]);
 }

@@ -11,12 +11,12 @@
 // one results batch — the consumer must stay cheap while a provider is down.
 import { retryDelay } from "../domain/backoff";
 import type { ChannelName, DeliveryJob, NotifyItem } from "../domain/delivery-job";
+import { INDEX_CHANNEL } from "../queues/index-dead-letters";
 import type { ChannelRow } from "./channels";
 import { revokeChannel } from "./channels";
 import { notifyConfig } from "./config";
 import { type Attempted, deliver, inboxUrl } from "./deliver";
 import { notificationKey } from "./jobs";
-import { INDEX_CHANNEL } from "../queues/index-dead-letters";
 
 interface Task {
   msgIndex: number;
