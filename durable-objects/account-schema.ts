@@ -3,6 +3,7 @@
 // not available to Durable Objects). Append migrations; never edit old ones.
 // Amounts are TEXT decimal strings, read into bigint.
 import { CHAIN_MIGRATION } from "./account/chain";
+import { STORAGE_BOUNDS_MIGRATION } from "./account/storage-bounds";
 import { UNREAD_MIGRATION } from "./account/unread";
 
 export const MIGRATIONS: string[] = [
@@ -171,6 +172,13 @@ export const MIGRATIONS: string[] = [
   ALTER TABLE archived_ids ADD COLUMN created_at INTEGER;
   UPDATE archived_ids SET created_at = CAST(strftime('%s', 'now') AS INTEGER) * 1000;
   CREATE INDEX archived_ids_created ON archived_ids (created_at);
+  `,
+  // v13: the retry guards (idempotency keys, tombstones, applied vault events)
+  // are pruned past their horizons (account/storage-bounds.ts), and the audit
+  // page remembers how far the archived ledger verified (account/audit.ts).
+  `${STORAGE_BOUNDS_MIGRATION}
+  ALTER TABLE account ADD COLUMN ledger_verified_id INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE account ADD COLUMN ledger_verified_hash TEXT;
   `,
 ];
 

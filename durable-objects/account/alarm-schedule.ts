@@ -5,6 +5,7 @@
 import { failureNotices, nextDeadline, unsentJobs } from "./chain";
 import { HOLD_RESOLVE_AFTER_MS } from "./holds";
 import { hasUnflushed } from "./outbox-flush";
+import { nextPruneAt } from "./storage-bounds";
 import { RETRY_MS } from "./types";
 
 /** How often an accepted chain payment past its deadline is checked against the indexer's progress. */
@@ -38,5 +39,8 @@ export function nextAlarmAt(sql: SqlStorage, now: number, retention: number): nu
     )
     .one().t;
   if (retention && oldest !== null) next.push(Math.max(oldest + retention, now + ARCHIVE_CHECK_MS));
+  // The oldest retry guard reaching its horizon (the same sweep prunes it), even with no history left.
+  const prune = retention ? nextPruneAt(sql) : null;
+  if (prune !== null) next.push(Math.max(prune, now + ARCHIVE_CHECK_MS));
   return next.length ? Math.min(...next) : null;
 }

@@ -19,6 +19,7 @@ import {
   typedPayment,
 } from "../../worker/domain/payment-intent";
 import { recordStatusChange } from "./outbox-flush";
+import { chainAppliedFloor } from "./storage-bounds";
 import type { LedgerKind, Tx } from "./types";
 
 export const CHAIN_MIGRATION = `
@@ -62,8 +63,12 @@ export type ChainFail =
   | { ok: false; code: "intent_stale"; nonce: string }
   | { ok: false; code: "invalid_signature" };
 
-/** Indexed vault events, as the indexer hands them to the Account(s) they concern. */
-export type ChainEvent =
+/**
+ * Indexed vault events, as the indexer hands them to the Account(s) they concern.
+ * `block` is the vault log's block (absent for the Account's own refs): an event
+ * at or below the applied floor is a replay (account/storage-bounds.ts).
+ */
+export type ChainEvent = { block?: number } & (
   | { t: "deposit"; ref: string; amount: string }
   | { t: "withdraw"; ref: string; amount: string }
   | {
@@ -81,7 +86,8 @@ export type ChainEvent =
   | { t: "skipped"; ref: string; messageId: Hex; nonce: string; reason: string }
   | { t: "failed_in"; ref: string; messageId: Hex; reason: string }
   /** Deposits that reached this wallet before it was linked (see worker/chain/unclaimed.ts). */
-  | { t: "claim"; ref: string; amount: string };
+  | { t: "claim"; ref: string; amount: string }
+);
 
 export interface ChainApplied {
   applied: boolean;
@@ -309,8 +315,9 @@ export async function sendUnsentJobs(sql: SqlStorage, queue: Queue): Promise<boo
 
 /** Applies one indexed vault event to this Account, once. Runs inside a commit. */
 export function applyChainEvent(sql: SqlStorage, tx: Tx, ev: ChainEvent, now: number): ChainApplied {
+  if (ev.block !== undefined && ev.block <= chainAppliedFloor(sql)) return { applied: false };
   if (sql.exec("SELECT 1 FROM chain_applied WHERE ref = ?", ev.ref).toArray().length) return { applied: false };
-  sql.exec("INSERT INTO chain_applied (ref, applied_at) VALUES (?, ?)", ev.ref, now);
+  sql.exec("INSERT INTO chain_applied (ref, applied_at, block) VALUES (?, ?, ?)", ev.ref, now, ev.block ?? null);
   switch (ev.t) {
     case "deposit":
     case "claim": {

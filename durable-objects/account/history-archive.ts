@@ -243,10 +243,30 @@ export async function historyPage(
   return page.slice(0, limit + 1);
 }
 
-/** Every archived ledger entry, oldest first (admin: the audit chain checked from genesis). */
-export async function archivedLedger(sql: SqlStorage, bucket: R2Bucket): Promise<Row[]> {
+/**
+ * Archived ledger entries, oldest first, from only the chunks that hold an
+ * entry past `afterId` (not yet verified), in `range` (inclusive ids), or
+ * `anchor` (admin: one page of the audit chain; account/audit.ts).
+ */
+export async function archivedLedger(
+  sql: SqlStorage,
+  bucket: R2Bucket,
+  afterId: number,
+  range: [number, number],
+  anchor: number | null,
+): Promise<Row[]> {
   const out: Row[] = [];
-  const chunks = sql.exec<{ key: string }>("SELECT key FROM ledger_archive ORDER BY first_seq").toArray();
+  const chunks = sql
+    .exec<{ key: string }>(
+      `SELECT key FROM ledger_archive
+       WHERE last_seq > ?1 OR (last_seq >= ?2 AND first_seq <= ?3) OR (first_seq <= ?4 AND last_seq >= ?4)
+       ORDER BY first_seq`,
+      afterId,
+      range[0],
+      range[1],
+      anchor ?? -1,
+    )
+    .toArray();
   for (const c of chunks) out.push(...(await readChunk(bucket, c.key)));
   return out;
 }

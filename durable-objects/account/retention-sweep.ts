@@ -2,11 +2,13 @@
 // history rows past the retention window move to R2 (history-archive.ts), then
 // the tables that only guard against retries are pruned past their horizons.
 import { CHUNK_ROWS, commitChunk, HISTORY_KINDS, nextChunk, pruneArchivedIds } from "./history-archive";
+import { pruneRetryGuards } from "./storage-bounds";
 import type { AccountCore } from "./types";
 
 /**
  * Moves inbox, outbox and ledger rows past the retention window to R2, a
- * chunk at a time, and prunes archived_ids past the idempotency horizon.
+ * chunk at a time, and prunes archived_ids and the other retry guards
+ * (storage-bounds.ts) past their horizons.
  * Answers how many rows moved. A failure is logged and retried by a later alarm.
  */
 export async function sweepRetention(account: AccountCore, retention: number): Promise<number> {
@@ -26,6 +28,7 @@ export async function sweepRetention(account: AccountCore, retention: number): P
       }
     }
     pruneArchivedIds(account.sql, Date.now());
+    pruneRetryGuards(account.sql, Date.now());
   } catch (err) {
     console.warn(`history archive failed, will retry: ${(err as Error).message}`);
   }

@@ -190,7 +190,7 @@ export async function applyLogs(env: Env, logs: VaultLog[]): Promise<void> {
         const amount = a.amount as bigint;
         const id = userOf(a.user);
         const t = l.eventName === "Deposited" ? "deposit" : "withdraw";
-        if (id) await account(id).chainApply({ t, ref, amount: `${amount}` });
+        if (id) await account(id).chainApply({ t, ref, block: at.block, amount: `${amount}` });
         else await foldUnclaimed(env, a.user as Address, t === "deposit" ? amount : -amount, at);
         break;
       }
@@ -199,7 +199,7 @@ export async function applyLogs(env: Env, logs: VaultLog[]): Promise<void> {
         const recipientId = userOf(a.recipient);
         const amount = a.amount as bigint;
         const fee = a.fee as bigint;
-        const base = { ref, messageId: a.messageId as Hex, txHash: l.transactionHash };
+        const base = { ref, block: at.block, messageId: a.messageId as Hex, txHash: l.transactionHash };
         if (payerId) {
           await account(payerId).chainApply({
             t: "paid_out",
@@ -227,6 +227,7 @@ export async function applyLogs(env: Env, logs: VaultLog[]): Promise<void> {
         const ev: ChainEvent = {
           t: "skipped",
           ref,
+          block: at.block,
           messageId: a.messageId as Hex,
           nonce: `${a.nonce as bigint}`,
           reason: reasonName(a.reason as Hex),
