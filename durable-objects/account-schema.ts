@@ -3,6 +3,7 @@
 // not available to Durable Objects). Append migrations; never edit old ones.
 // Amounts are TEXT decimal strings, read into bigint.
 import { CHAIN_MIGRATION } from "./account/chain";
+import { CHAIN_CLAIMS_MIGRATION } from "./account/chain-claims";
 import { STORAGE_BOUNDS_MIGRATION } from "./account/storage-bounds";
 import { UNREAD_MIGRATION } from "./account/unread";
 
@@ -180,6 +181,9 @@ export const MIGRATIONS: string[] = [
   ALTER TABLE account ADD COLUMN ledger_verified_id INTEGER NOT NULL DEFAULT 0;
   ALTER TABLE account ADD COLUMN ledger_verified_hash TEXT;
   `,
+  // v14: how far each claimed wallet's unclaimed funds went into its claim, so a
+  // reindex credits those events nothing twice (account/chain-claims.ts).
+  CHAIN_CLAIMS_MIGRATION,
 ];
 
 export function migrate(sql: SqlStorage): void {

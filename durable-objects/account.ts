@@ -10,7 +10,7 @@
 // alarm dispatch); each concern's SQL and rules live beside it in account/:
 // send.ts (receive → debit → settle), holds.ts (stale holds, escrow outcomes),
 // history-pages.ts (inbox/outbox/ledger reads), moderation.ts, topup-withdraw.ts,
-// chain.ts and chain-jobs.ts, history-archive.ts (retention), outbox-flush.ts.
+// chain.ts, chain-jobs.ts and chain-claims.ts, history-archive.ts (retention), outbox-flush.ts.
 import { DurableObject } from "cloudflare:workers";
 import { config } from "../worker/config";
 import { entryHash } from "../worker/domain/audit-chain";

@@ -109,6 +109,9 @@ export function chainTools(info: ChainInfo) {
         : send(from, info.vault, vaultAbi, "deposit", [amount]);
     },
     withdraw: (from: Account, amount: bigint) => send(from, info.vault, vaultAbi, "withdraw", [amount]),
+    /** A payment the wallet makes itself on chain (sendMessagePayment), with no intent of ours. */
+    payDirect: (from: Account, recipient: Address, amount: bigint, messageId: Hex) =>
+      send(from, info.vault, vaultAbi, "sendMessagePayment", [recipient, messageId, messageId, 0, amount]),
     /** A settleBatch transaction sent by hand (test/chain-relayer.test.ts goes through the real Relayer). */
     async settle(jobs: SettleJob[]): Promise<TransactionReceipt> {
       const payments = jobs.map((j) => ({

@@ -17,6 +17,6 @@ declare module "vitest" {
     /** An ERC-1271 contract wallet deployed there, and its owner's key. */
     contractWallet: { address: `0x${string}`; ownerKey: `0x${string}` };
     /** Anvils with MockUSDC + PayInboxVault deployed, one per chain test file (test/fakes/chain.mjs). */
-    chains: Record<"e2e" | "chaos" | "relayerPath" | "relayer", ChainInfo>;
+    chains: Record<"e2e" | "chaos" | "relayerPath" | "relayer" | "claim" | "lease", ChainInfo>;
   }
 }

@@ -11,6 +11,7 @@ import { log } from "./observability/log";
 import { buildCheckpoint, checkpointDue } from "./ops/audit";
 import { recordQueueBatch } from "./ops/queue-stats";
 import { consumeIndexBatch, type IndexMessage } from "./queues/index-consumer";
+import { consumeIndexDeadLetters } from "./queues/index-dead-letters";
 import { consumeSettleBatch } from "./queues/settle-consumer";
 
 export { Account } from "../durable-objects/account";
@@ -25,6 +26,7 @@ export default {
     if (batch.queue === "index") return consumeIndexBatch(batch as MessageBatch<IndexMessage>, env);
     if (batch.queue === "settle") return consumeSettleBatch(batch as MessageBatch<SettleJob>, env);
     if (batch.queue === "deliveries") return consumeDeliveries(batch as MessageBatch<DeliveryJob>, env);
+    if (batch.queue === "index-dlq") return consumeIndexDeadLetters(batch as MessageBatch<IndexMessage>, env);
     if (batch.queue === "deliveries-dlq") return consumeDeadLetters(batch as MessageBatch<DeliveryJob>, env);
     batch.ackAll();
   },

@@ -18,6 +18,7 @@ import {
   type PaymentMessage,
   typedPayment,
 } from "../../worker/domain/payment-intent";
+import { coveredByClaim, type LogPosition, recordClaim } from "./chain-claims";
 import { recordStatusChange } from "./outbox-flush";
 import { chainAppliedFloor } from "./storage-bounds";
 import type { LedgerKind, Tx } from "./types";
@@ -67,8 +68,11 @@ export type ChainFail =
  * Indexed vault events, as the indexer hands them to the Account(s) they concern.
  * `block` is the vault log's block (absent for the Account's own refs): an event
  * at or below the applied floor is a replay (account/storage-bounds.ts).
+ * `logIndex` and `wallet` (the address whose funds the event moves here: the
+ * deposit's or withdrawal's user, the payment's payer or recipient) tell an
+ * event whose amount an unclaimed-funds claim already brought (account/chain-claims.ts).
  */
-export type ChainEvent = { block?: number } & (
+export type ChainEvent = { block?: number; logIndex?: number; wallet?: string } & (
   | { t: "deposit"; ref: string; amount: string }
   | { t: "withdraw"; ref: string; amount: string }
   | {
@@ -85,8 +89,11 @@ export type ChainEvent = { block?: number } & (
   | { t: "paid_in"; ref: string; messageId: Hex; txHash: Hex; amount: string; fee: string; payerKnown: boolean }
   | { t: "skipped"; ref: string; messageId: Hex; nonce: string; reason: string }
   | { t: "failed_in"; ref: string; messageId: Hex; reason: string }
-  /** Deposits that reached this wallet before it was linked (see worker/chain/unclaimed.ts). */
-  | { t: "claim"; ref: string; amount: string }
+  /**
+   * Funds that reached `wallet` before it was linked (see worker/chain/unclaimed.ts):
+   * its events folded through `through`. Carries no `block` (the floor is for vault logs).
+   */
+  | { t: "claim"; ref: string; amount: string; wallet: string; through: LogPosition; block?: undefined }
 );
 
 export interface ChainApplied {
@@ -316,12 +323,19 @@ export async function sendUnsentJobs(sql: SqlStorage, queue: Queue): Promise<boo
 /** Applies one indexed vault event to this Account, once. Runs inside a commit. */
 export function applyChainEvent(sql: SqlStorage, tx: Tx, ev: ChainEvent, now: number): ChainApplied {
   if (ev.block !== undefined && ev.block <= chainAppliedFloor(sql)) return { applied: false };
+  if (inAClaim(sql, ev)) return { applied: false };
   if (sql.exec("SELECT 1 FROM chain_applied WHERE ref = ?", ev.ref).toArray().length) return { applied: false };
   sql.exec("INSERT INTO chain_applied (ref, applied_at, block) VALUES (?, ?, ?)", ev.ref, now, ev.block ?? null);
   switch (ev.t) {
     case "deposit":
     case "claim": {
       const a = BigInt(ev.amount);
+      if (ev.t === "claim") {
+        // In the claim's own commit: exactly-once across a crash between the two.
+        recordClaim(sql, ev.wallet, ev.through, now);
+        // Events that netted to nothing: no ledger entry, but their position is known.
+        if (a === 0n) return { applied: true };
+      }
       tx.s.deposits += a;
       move(sql, tx, "deposit", a, ev.ref, a, 0n);
       return { applied: true };
@@ -350,6 +364,17 @@ export function applyChainEvent(sql: SqlStorage, tx: Tx, ev: ChainEvent, now: nu
       return { applied: true };
     }
   }
+}
+
+/**
+ * A claim this Account applied already (by position, so a retry is known even
+ * once its ref is pruned), or a vault log of a claimed wallet at or before the
+ * position its claim covers: its amount is in that claim (an ops reindex).
+ */
+function inAClaim(sql: SqlStorage, ev: ChainEvent): boolean {
+  if (ev.t === "claim") return coveredByClaim(sql, ev.wallet, ev.through);
+  if (ev.wallet === undefined || ev.block === undefined || ev.logIndex === undefined) return false;
+  return coveredByClaim(sql, ev.wallet, { block: ev.block, logIndex: ev.logIndex });
 }
 
 function paidOut(sql: SqlStorage, tx: Tx, ev: Extract<ChainEvent, { t: "paid_out" }>, now: number): ChainApplied {

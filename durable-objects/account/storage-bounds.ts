@@ -21,8 +21,9 @@
 //   chain order, and the floor is a month deep), so an indexed event at or below
 //   the floor is a replay and is skipped. Refs that are not vault logs
 //   (`expired:`, `failed:`, `unclaimed:`, retried within minutes) carry no block
-//   and are pruned by age alone; vault-log rows written before v13 have no block
-//   either and stay (their count stops growing at v13).
+//   and are pruned by age alone (a claim is also known by its position in
+//   chain_claims, kept: one row per claimed wallet, chain-claims.ts); vault-log
+//   rows written before v13 have no block either and stay (their count stops growing at v13).
 import { ARCHIVED_ID_HORIZON_MS } from "./history-archive";
 
 export const IDEMPOTENCY_HORIZON_MS = ARCHIVED_ID_HORIZON_MS;

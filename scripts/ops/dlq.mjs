@@ -1,7 +1,10 @@
-// Notification deliveries that used up their retries (the dead_letters table,
-// written by the deliveries-dlq consumer), newest first, read from D1 through
-// wrangler (local state, or --remote). No message bodies or targets are stored there.
-export const summary = "list dead-lettered notification deliveries (--all includes redriven ones)";
+// Notification deliveries and Account flush batches that used up their retries
+// (the dead_letters table, written by the deliveries-dlq and index-dlq
+// consumers; a flush batch has channel `index` and its R2 archive key), newest
+// first, read from D1 through wrangler (local state, or --remote). No message
+// bodies or targets are stored there.
+export const summary =
+  "list dead-lettered notification deliveries and flush batches (channel index) (--all includes redriven ones)";
 
 export async function run(args, ctx) {
   const all = args.includes("--all");

@@ -12,9 +12,11 @@ export const WALLET_OWNER_KEY = "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7
 
 /** @param {import("vitest/node").TestProject} project */
 export default async function setup(project) {
-  const [server, anvil, chainE2e, chainChaos, chainRelay, chainRelayer] = await Promise.all([
+  const [server, anvil, chainE2e, chainChaos, chainRelay, chainRelayer, chainClaim, chainLease] = await Promise.all([
     startFakeProviders(FAKE),
     startAnvil(),
+    startChain(),
+    startChain(),
     startChain(),
     startChain(),
     startChain(),
@@ -30,6 +32,8 @@ export default async function setup(project) {
     relayerPath: chainRelay.info, // test/chain-relayer.test.ts
     // test/relayer.test.ts stops and starts mining and drops transactions.
     relayer: chainRelayer.info,
+    claim: chainClaim.info, // test/chain-claim.test.ts reindexes from before its deposits
+    lease: chainLease.info, // test/chain-lease.test.ts runs indexers side by side
   });
   project.provide("fakeProviderUrl", server.url);
   project.provide("anvilUrl", anvil.url);
@@ -43,6 +47,8 @@ export default async function setup(project) {
     chainE2e.close();
     chainChaos.close();
     chainRelay.close();
+    chainClaim.close();
+    chainLease.close();
     proxy.close();
     return server.close();
   };

@@ -11,6 +11,7 @@ import type { ChainEvent } from "../../durable-objects/account/chain";
 import { ApiError } from "../http/errors";
 import { vaultAbi } from "./abis";
 import { type ChainConfig, chainConfig } from "./config";
+import { type IndexerLease, releaseLease, renewLease, takeLease } from "./indexer-lease";
 import { claimUnclaimed, foldUnclaimed } from "./unclaimed";
 import { usersByWallet } from "./wallets";
 
@@ -44,7 +45,7 @@ export interface IndexStep {
   rewoundTo?: number;
 }
 
-const checkpointId = (c: ChainConfig) => `${c.chainId}:${c.vault}`;
+export const checkpointId = (c: ChainConfig) => `${c.chainId}:${c.vault}`;
 
 export async function readCheckpoint(env: Env, c: ChainConfig): Promise<Checkpoint | null> {
   const r = await env.DB.prepare("SELECT block_number, block_hash, block_time FROM chain_checkpoints WHERE id = ?")
@@ -95,7 +96,8 @@ async function advanceCheckpoint(env: Env, c: ChainConfig, from: Checkpoint | nu
  * becomes block fromBlock − 1 with its real hash and time (so the reorg check
  * accepts it), or is removed when fromBlock is at or before CHAIN_START_BLOCK
  * (the indexer then starts there). Replays are safe: each Account skips the
- * `txHash:logIndex` it applied, unclaimed deposits the (block, logIndex) folded.
+ * `txHash:logIndex` it applied and, for a wallet whose unclaimed funds it claimed,
+ * the events that claim covers; unclaimed deposits skip the (block, logIndex) folded.
  */
 export async function rewindTo(
   env: Env,
@@ -190,7 +192,7 @@ export async function applyLogs(env: Env, logs: VaultLog[]): Promise<void> {
         const amount = a.amount as bigint;
         const id = userOf(a.user);
         const t = l.eventName === "Deposited" ? "deposit" : "withdraw";
-        if (id) await account(id).chainApply({ t, ref, block: at.block, amount: `${amount}` });
+        if (id) await account(id).chainApply({ t, ref, ...at, wallet: a.user as Address, amount: `${amount}` });
         else await foldUnclaimed(env, a.user as Address, t === "deposit" ? amount : -amount, at);
         break;
       }
@@ -199,11 +201,12 @@ export async function applyLogs(env: Env, logs: VaultLog[]): Promise<void> {
         const recipientId = userOf(a.recipient);
         const amount = a.amount as bigint;
         const fee = a.fee as bigint;
-        const base = { ref, block: at.block, messageId: a.messageId as Hex, txHash: l.transactionHash };
+        const base = { ref, ...at, messageId: a.messageId as Hex, txHash: l.transactionHash };
         if (payerId) {
           await account(payerId).chainApply({
             t: "paid_out",
             ...base,
+            wallet: a.payer as Address,
             amount: `${amount}`,
             fee: `${fee}`,
             nonce: `${a.nonce as bigint}`,
@@ -214,6 +217,7 @@ export async function applyLogs(env: Env, logs: VaultLog[]): Promise<void> {
           await account(recipientId).chainApply({
             t: "paid_in",
             ...base,
+            wallet: a.recipient as Address,
             amount: `${amount}`,
             fee: `${fee}`,
             payerKnown: payerId !== null,
@@ -227,7 +231,7 @@ export async function applyLogs(env: Env, logs: VaultLog[]): Promise<void> {
         const ev: ChainEvent = {
           t: "skipped",
           ref,
-          block: at.block,
+          ...at,
           messageId: a.messageId as Hex,
           nonce: `${a.nonce as bigint}`,
           reason: reasonName(a.reason as Hex),
@@ -245,16 +249,40 @@ export async function applyLogs(env: Env, logs: VaultLog[]): Promise<void> {
  * INDEXER_POLL_MS until INDEXER_RUN_MS has passed, so a receipt shows within
  * seconds rather than at the next minute. An RPC or D1 failure ends the step
  * with the checkpoint where it was; the next poll resumes from there.
+ * Only the run holding the vault's lease steps (worker/chain/indexer-lease.ts):
+ * a run that finds it held returns at once, and a run that lost it stops
+ * before its next step.
  */
 const MAX_CATCH_UP_STEPS = 50;
 
 export async function runIndexer(env: Env, opts: { runMs?: number } = {}): Promise<IndexStep[]> {
   const c = chainConfig(env);
   if (!c) return [];
-  const until = Date.now() + (opts.runMs ?? c.runMs);
+  const lease = await takeLease(env, checkpointId(c)).catch((err) => {
+    console.warn(`indexer: cannot take the lease, next run retries: ${(err as Error).message}`);
+    return undefined;
+  });
+  if (lease === undefined) return [];
+  if (!lease) {
+    console.debug("indexer: another run holds the lease");
+    return [];
+  }
+  try {
+    return await stepWhileLeased(env, c, lease, Date.now() + (opts.runMs ?? c.runMs));
+  } finally {
+    await releaseLease(env, lease).catch(() => {}); // else it lapses by itself
+  }
+}
+
+async function stepWhileLeased(env: Env, c: ChainConfig, lease: IndexerLease, until: number): Promise<IndexStep[]> {
   const client = chainClient(c);
   const steps: IndexStep[] = [];
   for (;;) {
+    // A renewal D1 could not confirm counts as lost: stepping without the lease is the one unsafe thing.
+    if (!(await renewLease(env, lease).catch(() => false))) {
+      console.warn("indexer: lease lost, stopping before the next step");
+      break;
+    }
     let step: IndexStep | null = null;
     try {
       step = await indexOnce(env, c, client);

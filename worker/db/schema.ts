@@ -370,6 +370,18 @@ export const chainCheckpoints = sqliteTable("chain_checkpoints", {
 });
 
 /**
+ * Who may step the indexer of one vault (`<chainId>:<vault>`): cron runs are
+ * not serialised and two overlapping runs could fold unclaimed funds out of
+ * order (worker/chain/indexer-lease.ts). `holder` is a run's random id; the
+ * lease lapses at `until` (ms) if its holder dies, and is renewed before each step.
+ */
+export const indexerLeases = sqliteTable("indexer_leases", {
+  id: text("id").primaryKey(),
+  holder: text("holder").notNull(),
+  until: integer("until").notNull(),
+});
+
+/**
  * Vault balance of an address no user has linked yet: deposits and payments
  * received, less withdrawals, as one running amount. Credited to the user who
  * links the wallet (then the row is deleted). `(last_block, last_log_index)` is

@@ -11,6 +11,7 @@
 // one results batch — the consumer must stay cheap while a provider is down.
 import { retryDelay } from "../domain/backoff";
 import type { ChannelName, DeliveryJob, NotifyItem } from "../domain/delivery-job";
+import { INDEX_CHANNEL } from "../queues/index-dead-letters";
 import type { ChannelRow } from "./channels";
 import { revokeChannel } from "./channels";
 import { notifyConfig } from "./config";
@@ -378,9 +379,11 @@ export async function listDeadLetters(env: Env, limit = 100): Promise<DeadLetter
 }
 
 /**
- * Sends dead letters not yet redriven back to the queue, once: each is marked
- * before it is sent (and unmarked if the send fails), so two redrives never
- * send one twice; the (key, channel) claim stops a double notice regardless.
+ * Sends dead letters not yet redriven back to the queue they came from, once:
+ * each is marked before it is sent (and unmarked if its send fails), so two
+ * redrives never send one twice; the (key, channel) claim stops a double notice
+ * regardless. A flush batch (channel `index`) goes to the `index` queue, whose
+ * consumer archives it put-if-absent; a delivery goes to `deliveries`.
  */
 export async function redriveDeadLetters(env: Env, ids: number[] | null): Promise<number> {
   const now = Date.now();
@@ -388,24 +391,35 @@ export async function redriveDeadLetters(env: Env, ids: number[] | null): Promis
   const { results } = await env.DB.prepare(
     `UPDATE dead_letters SET redriven_at = ? WHERE id IN
        (SELECT id FROM dead_letters WHERE redriven_at IS NULL ${filter} ORDER BY id LIMIT 100)
-     RETURNING id, job`,
+     RETURNING id, channel, job`,
   )
     .bind(now, ...(ids ?? []))
-    .all<{ id: number; job: string }>();
+    .all<{ id: number; channel: string; job: string }>();
   if (results.length === 0) return 0;
-  const jobs = results.map((r) => {
-    const job = JSON.parse(r.job) as DeliveryJob;
-    return job.kind === "deliver" ? { ...job, redrive: true } : job;
-  });
-  try {
-    await env.DELIVERIES.sendBatch(jobs.map((body) => ({ body, contentType: "json" as const })));
-  } catch (err) {
+  const byQueue: [Queue, typeof results][] = [
+    [env.INDEX, results.filter((r) => r.channel === INDEX_CHANNEL)],
+    [env.DELIVERIES, results.filter((r) => r.channel !== INDEX_CHANNEL)],
+  ];
+  const sent = await Promise.allSettled(
+    byQueue.map(([queue, rows]) =>
+      rows.length ? queue.sendBatch(rows.map((r) => ({ body: redriven(r), contentType: "json" as const }))) : null,
+    ),
+  );
+  const failed = byQueue.flatMap(([, rows], i) => (sent[i].status === "rejected" ? rows.map((r) => r.id) : []));
+  if (failed.length) {
     await env.DB.prepare(
-      `UPDATE dead_letters SET redriven_at = NULL WHERE redriven_at = ? AND id IN (${results.map(() => "?").join(", ")})`,
+      `UPDATE dead_letters SET redriven_at = NULL WHERE redriven_at = ? AND id IN (${failed.map(() => "?").join(", ")})`,
     )
-      .bind(now, ...results.map((r) => r.id))
+      .bind(now, ...failed)
       .run();
-    throw err;
+    throw (sent.find((s) => s.status === "rejected") as PromiseRejectedResult).reason;
   }
   return results.length;
+}
+
+/** The queue message of a dead letter: a flush batch as it was, a delivery marked as a redrive. */
+function redriven(r: { channel: string; job: string }): unknown {
+  if (r.channel === INDEX_CHANNEL) return JSON.parse(r.job);
+  const job = JSON.parse(r.job) as DeliveryJob;
+  return job.kind === "deliver" ? { ...job, redrive: true } : job;
 }

@@ -77,32 +77,45 @@ export async function consumeIndexBatch(batch: MessageBatch<IndexMessage>, env: 
       }
     }),
   );
-  const newest = new Map<string, TotalsRecord>();
-  for (const { body } of archived) {
-    const t = newest.get(body.accountId);
-    if (!t || t.seq < body.totals.seq) newest.set(body.accountId, body.totals);
-  }
   try {
-    if (newest.size) await env.DB.batch([...newest].map(([id, t]) => totalsStatement(env.DB, id, t)));
-    // Notification rails: each batch's notify records become one notify job (a
-    // digest per flush window). A redelivered batch sends the same job again;
-    // the deliveries consumer's (key, channel) claim makes that a no-op.
-    const notify = archived.filter((m) => m.body.notify?.length);
-    if (notify.length) {
-      await env.DELIVERIES.sendBatch(
-        notify.map((m) => ({
-          body: { kind: "notify", recipientId: m.body.accountId, items: m.body.notify ?? [] } satisfies DeliveryJob,
-          contentType: "json" as const,
-        })),
-      );
-    }
+    await afterArchived(
+      env,
+      archived.map((m) => m.body),
+    );
     for (const m of archived) m.ack();
-    refundMetrics(env, archived);
   } catch (err) {
-    log("error", "totals write failed, retrying", { accounts: newest.size, error: (err as Error).name });
+    log("error", "totals write failed, retrying", { batches: archived.length, error: (err as Error).name });
     metric(env, { kind: "queue_retry", label: "index", count: archived.length });
     for (const m of archived) m.retry({ delaySeconds: 5 });
   }
+}
+
+/**
+ * What follows the archive for batches already in it: the newest totals per
+ * Account (one D1 batch, kept only if newer), one notify job per batch that has
+ * notify records, and refund metrics. Idempotent, so a redelivered, dead-lettered
+ * or redriven batch can run it again (worker/queues/index-dead-letters.ts).
+ */
+export async function afterArchived(env: Env, batches: FlushBatch[]): Promise<void> {
+  const newest = new Map<string, TotalsRecord>();
+  for (const body of batches) {
+    const t = newest.get(body.accountId);
+    if (!t || t.seq < body.totals.seq) newest.set(body.accountId, body.totals);
+  }
+  if (newest.size) await env.DB.batch([...newest].map(([id, t]) => totalsStatement(env.DB, id, t)));
+  // Notification rails: each batch's notify records become one notify job (a
+  // digest per flush window). A redelivered batch sends the same job again;
+  // the deliveries consumer's (key, channel) claim makes that a no-op.
+  const notify = batches.filter((b) => b.notify?.length);
+  if (notify.length) {
+    await env.DELIVERIES.sendBatch(
+      notify.map((b) => ({
+        body: { kind: "notify", recipientId: b.accountId, items: b.notify ?? [] } satisfies DeliveryJob,
+        contentType: "json" as const,
+      })),
+    );
+  }
+  refundMetrics(env, batches);
 }
 
 const SUM_FIELDS = ["topups", "deposits", "withdrawals", "balance", "held", "fees"] as const;
@@ -127,8 +140,8 @@ export async function ledgerSummary(env: Env) {
 }
 
 /** Refunds are counted here, off the send path, from the ledger entries the Accounts flush. */
-function refundMetrics(env: Env, messages: Message<IndexMessage>[]): void {
-  for (const { body } of messages) {
+function refundMetrics(env: Env, batches: FlushBatch[]): void {
+  for (const body of batches) {
     for (const e of body.ledger) if (e.kind === "refund") metric(env, { kind: "refund", amount: BigInt(e.amount) });
   }
 }

@@ -379,7 +379,8 @@ const deadLetters = createRoute({
   method: "get",
   path: "/deliveries/dead-letters",
   tags: ["Operations"],
-  summary: "Notification deliveries that used up their retries, newest first (admin)",
+  summary:
+    "Notification deliveries and flush batches (channel `index`) that used up their retries, newest first (admin)",
   security: bearerAuth,
   middleware: [requireAdmin] as const,
   responses: {
@@ -428,7 +429,8 @@ const redrive = createRoute({
   method: "post",
   path: "/deliveries/redrive",
   tags: ["Operations"],
-  summary: "Send dead letters not yet redriven back to the deliveries queue, once each (admin)",
+  summary:
+    "Send dead letters not yet redriven back to their queue (deliveries; `index` for a flush batch), once each (admin)",
   security: bearerAuth,
   middleware: [requireAdmin] as const,
   request: {
