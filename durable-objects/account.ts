@@ -18,6 +18,7 @@ import { type PricingJson, pricingFromJson, pricingToJson, type Quote, quote } f
 import type { BucketLimit } from "../worker/domain/rate-limit";
 import type { Reputation } from "../worker/domain/reputation";
 import { notifyConfig } from "../worker/notify/config";
+import { errorSummary } from "../worker/observability/log";
 import { nextAlarmAt } from "./account/alarm-schedule";
 import { type AuditPage, auditPage, type ModerationKind } from "./account/audit";
 import {
@@ -318,7 +319,7 @@ export class Account extends DurableObject<Env> {
         if (this.pendingSettles.size) this.commit(() => undefined);
       } catch (err) {
         // The holds stay open; the alarm resolves them with their recipients.
-        console.error(`settle commit failed: ${(err as Error).message}`);
+        console.error(`settle commit failed: ${errorSummary(err)}`);
       }
     }, SETTLE_DELAY_MS);
   }

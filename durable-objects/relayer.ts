@@ -21,6 +21,7 @@ import { type PrivateKeyAccount, privateKeyToAccount } from "viem/accounts";
 import { settleTransaction } from "../worker/chain/packed-batch";
 import type { SettleJob } from "../worker/chain/settle-job";
 import { usersByWallet } from "../worker/chain/wallets";
+import { errorSummary } from "../worker/observability/log";
 import {
   type AttemptRow,
   attemptsOf,
@@ -449,7 +450,7 @@ export class Relayer extends DurableObject<Env> {
   }
 
   private recordError(err: unknown): void {
-    // RPC errors carry no secrets (the key never leaves the signer); keep them short.
+    // The node's own error text when there is one; else errorSummary (an RPC URL may carry an API key).
     const text = errorText(err).slice(0, 300);
     setMeta(this.sql, "last_error", `${new Date().toISOString()} ${text}`);
     console.error("relayer:", text);
@@ -487,5 +488,5 @@ function max(a: bigint, b: bigint): bigint {
 
 function errorText(err: unknown): string {
   if (err && typeof err === "object" && "details" in err && typeof err.details === "string") return err.details;
-  return err instanceof Error ? err.message : String(err);
+  return errorSummary(err);
 }

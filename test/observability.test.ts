@@ -2,8 +2,10 @@
 import { env, runInDurableObject } from "cloudflare:test";
 import { sha256 } from "@noble/hashes/sha2";
 import { bytesToHex, utf8ToBytes } from "@noble/hashes/utils";
+import { HttpRequestError } from "viem";
 import { describe, expect, it } from "vitest";
-import { hashUserId, metric } from "../worker/observability/log";
+import { vaultFeeBps } from "../worker/chain/vault-fee";
+import { errorSummary, hashUserId, metric } from "../worker/observability/log";
 import { api, signUp } from "./helpers";
 import { capturedLines, findLeaks } from "./log-capture";
 
@@ -76,6 +78,40 @@ describe("structured request logs", () => {
     ];
     const leaks = findLeaks([...planted, '{"msg":"request","status":200}'], ["my very secret message"]);
     expect(leaks.map(([what]) => what)).toEqual(["email", "phone", "jwt", "bearer", "sensitive value"]);
+  });
+});
+
+describe("errors in log lines", () => {
+  it("errorSummary keeps the name and first line and drops URLs, emails, phones and tokens", () => {
+    const rpc = new HttpRequestError({
+      url: "https://base-mainnet.example.com/v2/sekrit-rpc-key-123",
+      body: { id: 1 },
+    });
+    expect(rpc.message).toContain("sekrit-rpc-key-123"); // viem quotes the URL it called
+    const s = errorSummary(rpc);
+    expect(s).toMatch(/^HttpRequestError: /);
+    expect(s).not.toContain("sekrit-rpc-key-123");
+    const mixed = errorSummary(
+      new Error(
+        "to ada@example.com / +447700900123 with eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.sig via bot123456:ABCDEFGH\nsecond line",
+      ),
+    );
+    expect(mixed).toBe("Error: to <email> / <phone> with <jwt> via bot<token>");
+    expect(errorSummary("plain")).toBe("Error: plain");
+  });
+
+  it("an RPC failure logs no part of the RPC URL's key", async () => {
+    const before = capturedLines().length;
+    const key = "sekrit-rpc-key-456";
+    // Port 9 (discard) on 127.0.0.1 refuses: the read fails the way a down provider does.
+    const bps = await vaultFeeBps({
+      rpcUrl: `http://127.0.0.1:9/v2/${key}`,
+      vault: "0x000000000000000000000000000000000000dEaD",
+    });
+    expect(bps).toBeNull();
+    const lines = capturedLines().slice(before);
+    expect(lines.some((l) => l.includes("vault fee read failed"))).toBe(true);
+    expect(lines.filter((l) => l.includes(key))).toEqual([]);
   });
 });
 

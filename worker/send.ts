@@ -12,7 +12,7 @@ import { ApiError, notFound } from "./http/errors";
 import { failToError } from "./http/outcomes";
 import { requestHash } from "./http/request";
 import { bump } from "./observability/counters";
-import { metric } from "./observability/log";
+import { errorSummary, metric } from "./observability/log";
 import { resolveSendTarget, type SendTarget } from "./recipients";
 
 export interface SendInput {
@@ -120,7 +120,7 @@ async function sendMessage(
   ctx.waitUntil(
     env.ACCOUNT.getByName(input.senderId)
       .settle(messageId, result.receipt.status)
-      .catch((err: Error) => console.warn(`settle deferred to alarm: ${err.message}`)),
+      .catch((err: Error) => console.warn(`settle deferred to alarm: ${errorSummary(err)}`)),
   );
   return { receipt: result.receipt, replayed: result.replayed };
 }

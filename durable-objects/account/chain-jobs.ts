@@ -1,6 +1,8 @@
 // Chain-mode work the Account does outside a commit: failing accepted
 // payments whose deadline the indexed chain has passed, and telling recipients
 // about failed payments. The rules themselves are in chain.ts.
+
+import { errorSummary } from "../../worker/observability/log";
 import { applyChainEvent, failureNoticed, failureNotices, nextDeadline, pastDeadline } from "./chain";
 import { type AccountCore, RETRY_MS } from "./types";
 
@@ -42,7 +44,7 @@ export async function noticeFailedPayments(account: AccountCore): Promise<void> 
         reason: n.reason,
       });
     } catch (err) {
-      console.warn(`payment failure notice deferred: ${(err as Error).message}`);
+      console.warn(`payment failure notice deferred: ${errorSummary(err)}`);
       account.ensureAlarm(Date.now() + RETRY_MS);
       continue;
     }

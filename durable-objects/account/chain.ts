@@ -18,6 +18,7 @@ import {
   type PaymentMessage,
   typedPayment,
 } from "../../worker/domain/payment-intent";
+import { errorSummary } from "../../worker/observability/log";
 import { coveredByClaim, type LogPosition, recordClaim } from "./chain-claims";
 import { recordStatusChange } from "./outbox-flush";
 import { chainAppliedFloor } from "./storage-bounds";
@@ -310,7 +311,7 @@ export async function sendUnsentJobs(sql: SqlStorage, queue: Queue): Promise<boo
     try {
       await queue.sendBatch(jobs.map((j) => ({ body: j.job, contentType: "json" as const })));
     } catch (err) {
-      console.warn(`settle queue send failed, will retry: ${(err as Error).message}`);
+      console.warn(`settle queue send failed, will retry: ${errorSummary(err)}`);
       return false;
     }
     markJobsSent(

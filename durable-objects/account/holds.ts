@@ -4,6 +4,8 @@
 // alarm expires escrows and tells the original sender each outcome until it
 // acknowledges (sendEscrowOutcomes → escrowOutcome). The escrow rules the send
 // path checks live in escrow.ts.
+
+import { errorSummary } from "../../worker/observability/log";
 import { releaseChainHold } from "./chain";
 import { archivedSeq } from "./history-archive";
 import { recordStatusChange } from "./outbox-flush";
@@ -58,7 +60,7 @@ export async function resolveStaleHolds(account: AccountCore, now: number): Prom
     try {
       answer = await account.env.ACCOUNT.getByName(h.recipient_id as string).resolve(h.message_id as string);
     } catch (err) {
-      console.warn(`resolve failed, will retry: ${(err as Error).message}`);
+      console.warn(`resolve failed, will retry: ${errorSummary(err)}`);
       continue;
     }
     // settle() and releaseHold() re-check hold_state: a settle may have landed during the await.
@@ -124,7 +126,7 @@ export async function sendEscrowOutcomes(account: AccountCore): Promise<void> {
         outcome,
       );
     } catch (err) {
-      console.warn(`escrow notice failed, will retry: ${(err as Error).message}`);
+      console.warn(`escrow notice failed, will retry: ${errorSummary(err)}`);
       continue;
     }
     if (!acked) continue;

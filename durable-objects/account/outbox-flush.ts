@@ -12,6 +12,7 @@
 // the same synchronous step), and read it in the consumer. Nothing here may
 // await: freezing must be atomic with the cursor move.
 import { type NotifyItem, notifyItems } from "../../worker/domain/delivery-job";
+import { errorSummary } from "../../worker/observability/log";
 import { type LedgerRecord, ledgerRecord } from "./ledger-row";
 
 export type { LedgerRecord };
@@ -173,7 +174,7 @@ export class OutboxFlush {
       try {
         await this.deps.send(batch);
       } catch (err) {
-        console.warn(`index flush failed, will retry: ${(err as Error).message}`);
+        console.warn(`index flush failed, will retry: ${errorSummary(err)}`);
         this.deps.wakeAt(Date.now() + RETRY_MS);
         return;
       }

@@ -1,6 +1,8 @@
 // The alarm's retention sweep, which keeps an Account's own storage bounded:
 // history rows past the retention window move to R2 (history-archive.ts), then
 // the tables that only guard against retries are pruned past their horizons.
+
+import { errorSummary } from "../../worker/observability/log";
 import { CHUNK_ROWS, commitChunk, HISTORY_KINDS, nextChunk, pruneArchivedIds } from "./history-archive";
 import { pruneRetryGuards } from "./storage-bounds";
 import type { AccountCore } from "./types";
@@ -30,7 +32,7 @@ export async function sweepRetention(account: AccountCore, retention: number): P
     pruneArchivedIds(account.sql, Date.now());
     pruneRetryGuards(account.sql, Date.now());
   } catch (err) {
-    console.warn(`history archive failed, will retry: ${(err as Error).message}`);
+    console.warn(`history archive failed, will retry: ${errorSummary(err)}`);
   }
   return moved;
 }

@@ -9,6 +9,7 @@
 import { type Address, createPublicClient, getAddress, type Hex, http, toFunctionSelector } from "viem";
 import type { ChainEvent } from "../../durable-objects/account/chain";
 import { ApiError } from "../http/errors";
+import { errorSummary } from "../observability/log";
 import { vaultAbi } from "./abis";
 import { type ChainConfig, chainConfig } from "./config";
 import { type IndexerLease, releaseLease, renewLease, takeLease } from "./indexer-lease";
@@ -259,7 +260,7 @@ export async function runIndexer(env: Env, opts: { runMs?: number } = {}): Promi
   const c = chainConfig(env);
   if (!c) return [];
   const lease = await takeLease(env, checkpointId(c)).catch((err) => {
-    console.warn(`indexer: cannot take the lease, next run retries: ${(err as Error).message}`);
+    console.warn(`indexer: cannot take the lease, next run retries: ${errorSummary(err)}`);
     return undefined;
   });
   if (lease === undefined) return [];
@@ -288,7 +289,7 @@ async function stepWhileLeased(env: Env, c: ChainConfig, lease: IndexerLease, un
       step = await indexOnce(env, c, client);
       steps.push(step);
     } catch (err) {
-      console.warn(`indexer step failed, will retry: ${(err as Error).message}`);
+      console.warn(`indexer step failed, will retry: ${errorSummary(err)}`);
     }
     // A failed step counts as caught up: wait for the next poll rather than hammer a failing RPC.
     const caughtUp = step?.caughtUp ?? true;

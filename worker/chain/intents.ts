@@ -15,6 +15,7 @@ import {
   typedPayment,
 } from "../domain/payment-intent";
 import { ApiError } from "../http/errors";
+import { errorSummary } from "../observability/log";
 import { vaultAbi } from "./abis";
 import { type ChainConfig, requireChain } from "./config";
 import { feeMismatch, vaultFeeBps } from "./vault-fee";
@@ -51,7 +52,7 @@ async function vaultNonce(c: ChainConfig, payer: Address): Promise<string | null
     const n = await client.readContract({ address: c.vault, abi: vaultAbi, functionName: "nonces", args: [payer] });
     return `${n}`;
   } catch (err) {
-    console.warn(`vault nonce read failed: ${(err as Error).message}`);
+    console.warn(`vault nonce read failed: ${errorSummary(err)}`);
     return null;
   }
 }

@@ -4,6 +4,7 @@
 // (or skip payments the hold did not cover). Intents are refused and launch
 // readiness fails while they differ.
 import { createPublicClient, http } from "viem";
+import { errorSummary } from "../observability/log";
 import { vaultAbi } from "./abis";
 import type { ChainConfig } from "./config";
 
@@ -21,7 +22,7 @@ export async function vaultFeeBps(c: Pick<ChainConfig, "rpcUrl" | "vault">, now 
     cached = { key, bps, at: now };
     return bps;
   } catch (err) {
-    console.warn(`vault fee read failed: ${(err as Error).message}`);
+    console.warn(`vault fee read failed: ${errorSummary(err)}`);
     return null;
   }
 }

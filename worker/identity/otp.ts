@@ -8,6 +8,7 @@ import { randomId, timingSafeEqual } from "../auth/crypto";
 import { db } from "../db/client";
 import { userContacts, users, verifications } from "../db/schema";
 import { ApiError } from "../http/errors";
+import { errorSummary } from "../observability/log";
 import { identityConfig } from "./config";
 import {
   blindIndex,
@@ -103,7 +104,7 @@ export async function issueCode<T extends { id: string }>(env: Env, issue: CodeI
   } catch (err) {
     await issue.retire(stored.id);
     if (err instanceof OtpDeliveryError) {
-      console.warn(`otp delivery failed (${issue.channel}): ${err.message}`);
+      console.warn(`otp delivery failed (${issue.channel}): ${errorSummary(err)}`);
       throw new ApiError(502, "otp_delivery_failed", "The code could not be sent; try again later.");
     }
     throw err;

@@ -11,6 +11,7 @@
 // one results batch — the consumer must stay cheap while a provider is down.
 import { retryDelay } from "../domain/backoff";
 import type { ChannelName, DeliveryJob, NotifyItem } from "../domain/delivery-job";
+import { errorSummary } from "../observability/log";
 import { INDEX_CHANNEL } from "../queues/index-dead-letters";
 import type { ChannelRow } from "./channels";
 import { revokeChannel } from "./channels";
@@ -320,7 +321,7 @@ export async function consumeDeliveries(batch: MessageBatch<DeliveryJob>, env: E
       msg.ack();
     } catch (err) {
       // The claims say 'retry', so the redelivered notify job picks up exactly these channels again.
-      console.warn(`deliveries fan-out requeue failed: ${(err as Error).message}`);
+      console.warn(`deliveries fan-out requeue failed: ${errorSummary(err)}`);
       msg.retry({ delaySeconds: nc.backoffBaseSeconds });
     }
   }

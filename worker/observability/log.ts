@@ -17,6 +17,26 @@ export function log(level: LogLevel, msg: string, fields: Record<string, string 
 }
 
 /**
+ * An error as it may appear in a log line: its name and the first line of its
+ * message, at most 200 characters, with URLs, emails, phone numbers and tokens
+ * replaced. Why: errors from fetch and viem quote the URL they called, and an
+ * RPC URL carries its provider's API key in the path (…/v2/<key>); provider and
+ * library messages may quote an address or a token we sent.
+ */
+export function errorSummary(err: unknown): string {
+  const e = err instanceof Error ? err : new Error(String(err));
+  const first = (e.message.split("\n")[0] ?? "").slice(0, 200);
+  const message = first
+    .replace(/\b[a-z][a-z0-9+.-]*:\/\/[^\s"'<>)]+/gi, "<url>")
+    .replace(/[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}/g, "<email>")
+    .replace(/\+[1-9]\d{7,14}\b/g, "<phone>")
+    .replace(/eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}(\.[A-Za-z0-9_-]*)?/g, "<jwt>")
+    .replace(/\bbearer\s+\S{8,}/gi, "Bearer <token>")
+    .replace(/\bbot\d+:[\w-]+/g, "bot<token>"); // a Telegram bot token in an API URL path
+  return `${e.name}: ${message}`;
+}
+
+/**
  * A user id, hashed for logs and metrics: stable (so one user's requests group
  * together) but not the id itself, so a log line cannot be joined to D1 rows
  * without the table of ids.

@@ -5,6 +5,7 @@
 import { z } from "@hono/zod-openapi";
 import { relayerStub } from "../chain/relayer-status";
 import type { SettleJob } from "../chain/settle-job";
+import { errorSummary } from "../observability/log";
 
 const hex = (bytes: number) => z.string().regex(new RegExp(`^0x[0-9a-fA-F]{${bytes * 2}}$`));
 const uint = z.string().regex(/^\d{1,78}$/);
@@ -46,7 +47,7 @@ export async function consumeSettleBatch(batch: MessageBatch<SettleJob>, env: En
     await relayerStub(env).enqueue(valid.map((v) => v.job));
     for (const v of valid) v.msg.ack();
   } catch (err) {
-    console.error("settle: relayer unavailable", err instanceof Error ? err.message : String(err));
+    console.error("settle: relayer unavailable", errorSummary(err));
     for (const v of valid) v.msg.retry();
   }
 }
