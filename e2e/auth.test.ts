@@ -88,7 +88,7 @@ describe("sign-in", () => {
     await page.waitForTimeout((ACCESS_TTL_SECONDS + 1) * 1000);
     await page.getByRole("button", { name: /^Pay .* and send$/ }).click();
     // Insufficient funds is the expected answer (a real authenticated call), not "sign in again".
-    await page.getByText("Your balance is too low").waitFor();
+    await page.getByRole("heading", { name: "Top up to send" }).waitFor();
     expect(refreshes.length).toBeGreaterThan(0);
     expect(await page.getByLabel("Your message").inputValue()).toBe("Hello after a coffee break");
     expect(await page.getByText("Your session has ended").count()).toBe(0);

@@ -47,13 +47,23 @@ describe("npm run ops (local)", () => {
     expect(r.err).toMatch(/dead letter\(s\) waiting/);
   });
 
-  it("status and ledger-summary reach the app's admin routes", () => {
-    const s = ops("status", "--json");
-    expect(s.code, s.err).toBe(0);
-    expect(JSON.parse(s.out)).toMatchObject({ mode: "simulated", conservation: { conserved: true } });
-    const l = ops("ledger-summary");
-    expect(l.code, l.err).toBe(0);
-    expect(JSON.parse(l.out)).toHaveProperty("conserved", true);
+  it("status and ledger-summary reach the app's admin routes", async () => {
+    // Conservation is summed from each Account's last flushed totals in D1. The other browser
+    // files send concurrently on this app, and a send's two Accounts flush at different times
+    // (a busy one at most every 5 s), so a snapshot taken mid-send may not balance yet; once
+    // the flushes land it must. Poll for a balanced snapshot rather than assert the first.
+    let status = ops("status", "--json");
+    let summary = ops("ledger-summary");
+    for (let i = 0; i < 20; i++) {
+      expect(status.code, status.err).toBe(0);
+      expect(summary.code, summary.err).toBe(0);
+      if (JSON.parse(status.out).conservation.conserved && JSON.parse(summary.out).conserved) break;
+      await new Promise((r) => setTimeout(r, 1_000));
+      status = ops("status", "--json");
+      summary = ops("ledger-summary");
+    }
+    expect(JSON.parse(status.out)).toMatchObject({ mode: "simulated", conservation: { conserved: true } });
+    expect(JSON.parse(summary.out)).toHaveProperty("conserved", true);
   });
 
   it("audit-verify fetches an Account's chain through the admin route and verifies it offline", async () => {
