@@ -24,6 +24,21 @@ function role(pid, comm) {
   }
 }
 
+/** The pids of `rootPid` and all its descendants, from a list of {pid, ppid}. */
+export function processTree(procs, rootPid) {
+  const tree = new Set([rootPid]);
+  for (let grew = true; grew; ) {
+    grew = false;
+    for (const p of procs) {
+      if (tree.has(p.ppid) && !tree.has(p.pid)) {
+        tree.add(p.pid);
+        grew = true;
+      }
+    }
+  }
+  return tree;
+}
+
 /** CPU milliseconds used so far by `rootPid` and its descendants, by role; null off Linux. */
 export function cpuOf(rootPid) {
   if (!rootPid || !existsSync("/proc/self/stat")) return null;
@@ -42,16 +57,7 @@ export function cpuOf(rootPid) {
       });
     } catch {}
   }
-  const tree = new Set([rootPid]);
-  for (let grew = true; grew; ) {
-    grew = false;
-    for (const p of procs) {
-      if (tree.has(p.ppid) && !tree.has(p.pid)) {
-        tree.add(p.pid);
-        grew = true;
-      }
-    }
-  }
+  const tree = processTree(procs, rootPid);
   const out = {};
   for (const p of procs) if (tree.has(p.pid)) out[`${p.pid}`] = { role: role(p.pid, p.comm), ms: p.ms };
   return out;

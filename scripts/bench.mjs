@@ -52,7 +52,7 @@ import {
   startServer as startAt,
   user as userAt,
 } from "./bench-common.mjs";
-import { cpuOf, cpuPerRequest, cpuProfile, summarise } from "./bench-profile.mjs";
+import { cpuOf, cpuPerRequest, cpuProfile, processTree, summarise } from "./bench-profile.mjs";
 
 // BENCH_SWAP=1 (with a baseline): the baseline gets BENCH_PORT and the first turn in every round pair.
 const SWAP = process.env.BENCH_SWAP === "1" && !!process.env.BENCH_BASELINE_REF && !process.env.BENCH_URL;
@@ -135,16 +135,7 @@ function serverRss(rootPid) {
     .map(([pid, ppid, rss, ...args]) => ({ pid: +pid, ppid: +ppid, rss: +rss, args: args.join(" ") }));
   let members;
   if (rootPid) {
-    const tree = new Set([rootPid]);
-    for (let grew = true; grew; ) {
-      grew = false;
-      for (const p of procs) {
-        if (tree.has(p.ppid) && !tree.has(p.pid)) {
-          tree.add(p.pid);
-          grew = true;
-        }
-      }
-    }
+    const tree = processTree(procs, rootPid);
     members = procs.filter((p) => tree.has(p.pid));
   } else {
     members = procs.filter((p) => /workerd|wrangler-dist/.test(p.args));

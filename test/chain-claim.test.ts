@@ -5,20 +5,22 @@
 // (durable-objects/account/chain-claims.ts) and credit nothing twice. On a real
 // anvil of its own, through the HTTP API and the real cron handler.
 import { env, runInDurableObject } from "cloudflare:test";
-import { type Address, keccak256, toHex } from "viem";
+import { keccak256, toHex } from "viem";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { beforeAll, describe, expect, inject, it } from "vitest";
 import type { Account } from "../durable-objects/account";
 import { backfillClaims } from "../durable-objects/account/chain-claims";
-import { signAccessToken } from "../worker/auth/sessions";
 import {
   call,
   chainEnv,
   chainTools,
   confirmAndIndex as confirmAndIndexWith,
   expectConsistent,
+  linkWallet,
   money,
   runCron,
+  unclaimedOf,
+  walletless,
 } from "./chain-helpers";
 import { signUp } from "./helpers";
 
@@ -36,26 +38,6 @@ const ledgerOf = async (token: string) =>
     ref: string;
   }[];
 
-/** A user with no wallet yet (as after passkey or social sign-in). */
-async function walletless(name: string) {
-  const id = `u_${name}${Date.now().toString(36)}`;
-  await env.DB.prepare("INSERT INTO users (id, handle) VALUES (?, ?)")
-    .bind(id, `${name}_${Date.now().toString(36)}`)
-    .run();
-  return { id, token: await signAccessToken(e, id) };
-}
-
-async function link(token: string, wallet: ReturnType<typeof privateKeyToAccount>) {
-  const challenge = await call(e, "POST", "/v1/auth/siwe/challenge", { body: { address: wallet.address } });
-  const signature = await wallet.signMessage({ message: challenge.body.message });
-  return call(e, "POST", "/v1/me/wallet", { token, body: { message: challenge.body.message, signature } });
-}
-
-const unclaimedOf = (a: Address) =>
-  env.DB.prepare("SELECT amount, last_block, last_log_index FROM unclaimed_deposits WHERE address = ?")
-    .bind(a)
-    .first<{ amount: string; last_block: number; last_log_index: number }>();
-
 describe("a reindex after an unclaimed-funds claim", () => {
   let bob: Awaited<ReturnType<typeof signUp>>;
   let carol: Awaited<ReturnType<typeof walletless>>;
@@ -68,8 +50,8 @@ describe("a reindex after an unclaimed-funds claim", () => {
 
   beforeAll(async () => {
     bob = await signUp("bob");
-    carol = await walletless("carol");
-    dave = await walletless("dave");
+    carol = await walletless(e, "carol");
+    dave = await walletless(e, "dave");
     await chain.fund(emptied.address, USDC);
     await chain.fund(bob.account.address, 0n);
     await chain.fund(wallet.address, 10n * USDC);
@@ -93,8 +75,8 @@ describe("a reindex after an unclaimed-funds claim", () => {
 
     expect((await unclaimedOf(emptied.address))?.amount).toBe("0");
 
-    expect((await link(carol.token, wallet)).status).toBe(200);
-    expect((await link(dave.token, emptied)).status).toBe(200);
+    expect((await linkWallet(e, carol.token, wallet)).status).toBe(200);
+    expect((await linkWallet(e, dave.token, emptied)).status).toBe(200);
     await runCron(e);
     await runCron(e); // a second run claims nothing twice
     expect(await money(e, carol.token)).toEqual({ balance: folded, held: 0n });
@@ -173,7 +155,7 @@ describe("claimed positions inside the Account", () => {
   const ref = (n: number) => `0x${n.toString(16).padStart(64, "0")}:0`;
 
   it("a claim retried after its ref was pruned (30 days) still credits once", async () => {
-    const { id } = await walletless("retry");
+    const { id } = await walletless(e, "retry");
     const stub = env.ACCOUNT.getByName(id);
     const claim = {
       t: "claim",
@@ -215,7 +197,7 @@ describe("claimed positions inside the Account", () => {
   });
 
   it("v14 carries the positions of claims applied before it from their refs", async () => {
-    const { id } = await walletless("backfill");
+    const { id } = await walletless(e, "backfill");
     const other = privateKeyToAccount(generatePrivateKey()).address;
     // As an Account that applied these claims at v13 (before chain_claims existed).
     await sqlOf(id, "DELETE FROM chain_claims");

@@ -12,9 +12,10 @@ import {
   parseEventLogs,
   type TransactionReceipt,
 } from "viem";
-import { privateKeyToAccount } from "viem/accounts";
+import { type PrivateKeyAccount, privateKeyToAccount } from "viem/accounts";
 import { foundry } from "viem/chains";
 import { expect } from "vitest";
+import { signAccessToken } from "../worker/auth/sessions";
 import { mockUsdcAbi, vaultAbi } from "../worker/chain/abis";
 import type { SettleJob } from "../worker/chain/settle-job";
 import { forViem, paymentValues, type TypedPayment } from "../worker/domain/payment-intent";
@@ -200,3 +201,25 @@ export async function expectConsistent(
   const sum = await totals(users.map((u) => u.id));
   expect(sum.deposits - sum.withdrawals).toBe(sum.balance + sum.held + sum.fees);
 }
+
+/** A user with no wallet yet (as after passkey or social sign-in). */
+export async function walletless(e: Env, name: string) {
+  const id = `u_${name}${Date.now().toString(36)}`;
+  await env.DB.prepare("INSERT INTO users (id, handle) VALUES (?, ?)")
+    .bind(id, `${name}_${Date.now().toString(36)}`)
+    .run();
+  return { id, token: await signAccessToken(e, id) };
+}
+
+/** Links `wallet` to the signed-in user (SIWE through POST /v1/me/wallet); the answer is returned. */
+export async function linkWallet(e: Env, token: string, wallet: PrivateKeyAccount) {
+  const challenge = await call(e, "POST", "/v1/auth/siwe/challenge", { body: { address: wallet.address } });
+  const signature = await wallet.signMessage({ message: challenge.body.message });
+  return call(e, "POST", "/v1/me/wallet", { token, body: { message: challenge.body.message, signature } });
+}
+
+/** The D1 unclaimed-funds row of an address no user has linked (null once claimed). */
+export const unclaimedOf = (a: Address) =>
+  env.DB.prepare("SELECT amount, last_block, last_log_index FROM unclaimed_deposits WHERE address = ?")
+    .bind(a)
+    .first<{ amount: string; last_block: number; last_log_index: number }>();

@@ -4,15 +4,23 @@
 // (worker/chain/unclaimed.ts) takes out exactly what it credited. On a real
 // anvil of its own, through the real indexer and Accounts.
 import { env } from "cloudflare:test";
-import { type Address, parseEventLogs } from "viem";
+import { parseEventLogs } from "viem";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { beforeAll, describe, expect, inject, it } from "vitest";
-import { signAccessToken } from "../worker/auth/sessions";
 import { vaultAbi } from "../worker/chain/abis";
 import { chainConfig } from "../worker/chain/config";
 import { checkpointId, readCheckpoint, runIndexer } from "../worker/chain/indexer";
 import { claimOne, claimUnclaimed, foldUnclaimed, pendingClaims } from "../worker/chain/unclaimed";
-import { CONFIRMATIONS, call, chainEnv, chainTools, expectConsistent, money } from "./chain-helpers";
+import {
+  CONFIRMATIONS,
+  chainEnv,
+  chainTools,
+  expectConsistent,
+  linkWallet,
+  money,
+  unclaimedOf,
+  walletless,
+} from "./chain-helpers";
 import { signUp } from "./helpers";
 
 const info = inject("chains").lease;
@@ -34,27 +42,7 @@ const setLease = (holder: string, until: number) =>
     .bind(leaseId, holder, until)
     .run();
 const checkpointBlock = async () => (await readCheckpoint(e, c))?.blockNumber ?? 0;
-const unclaimedOf = (a: Address) =>
-  env.DB.prepare("SELECT amount, last_block, last_log_index FROM unclaimed_deposits WHERE address = ?")
-    .bind(a)
-    .first<{ amount: string; last_block: number; last_log_index: number }>();
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** A user with no wallet yet (as after passkey or social sign-in). */
-async function walletless(name: string) {
-  const id = `u_${name}${Date.now().toString(36)}`;
-  await env.DB.prepare("INSERT INTO users (id, handle) VALUES (?, ?)")
-    .bind(id, `${name}_${Date.now().toString(36)}`)
-    .run();
-  return { id, token: await signAccessToken(e, id) };
-}
-
-async function link(token: string, wallet: ReturnType<typeof privateKeyToAccount>) {
-  const challenge = await call(e, "POST", "/v1/auth/siwe/challenge", { body: { address: wallet.address } });
-  const signature = await wallet.signMessage({ message: challenge.body.message });
-  const r = await call(e, "POST", "/v1/me/wallet", { token, body: { message: challenge.body.message, signature } });
-  expect(r.status).toBe(200);
-}
 
 describe("the indexer lease", () => {
   let alice: Awaited<ReturnType<typeof signUp>>;
@@ -145,7 +133,7 @@ describe("the indexer lease", () => {
 
 describe("a claim of unclaimed funds racing a fold", () => {
   it("credits what it read, leaves what was folded after, and credits that once by the next claim", async () => {
-    const carol = await walletless("carol");
+    const carol = await walletless(e, "carol");
     const wallet = privateKeyToAccount(generatePrivateKey());
     await chain.fund(wallet.address, 10n * USDC);
     await chain.deposit(wallet, 3n * USDC);
@@ -158,7 +146,7 @@ describe("a claim of unclaimed funds racing a fold", () => {
     const second = await chain.deposit(wallet, 2n * USDC);
     const [dep] = parseEventLogs({ abi: vaultAbi, logs: second.logs, eventName: "Deposited" });
     await chain.mine(CONFIRMATIONS);
-    await link(carol.token, wallet);
+    expect((await linkWallet(e, carol.token, wallet)).status).toBe(200);
 
     // The claim reads the row (3 USDC) ...
     const [row] = (await pendingClaims(e)).filter((r) => r.address === wallet.address);

@@ -277,37 +277,18 @@ function Receipt({
       </p>
       {free ? null : (
         <dl className="price-table paid" aria-label="What you paid for this message">
-          {receipt.status === "escrowed" ? (
-            <>
-              <div>
-                <dt>Held until they reply</dt>
-                <dd>
-                  <Usdc value={receipt.price} />
-                </dd>
-              </div>
-              <div>
-                <dt>Fee (final)</dt>
-                <dd>
-                  <Usdc value={receipt.fee} />
-                </dd>
-              </div>
-            </>
-          ) : (
-            <>
-              <div>
-                <dt>Price</dt>
-                <dd>
-                  <Usdc value={receipt.price} />
-                </dd>
-              </div>
-              <div>
-                <dt>Fee</dt>
-                <dd>
-                  <Usdc value={receipt.fee} />
-                </dd>
-              </div>
-            </>
-          )}
+          <div>
+            <dt>{receipt.status === "escrowed" ? "Held until they reply" : "Price"}</dt>
+            <dd>
+              <Usdc value={receipt.price} />
+            </dd>
+          </div>
+          <div>
+            <dt>{receipt.status === "escrowed" ? "Fee (final)" : "Fee"}</dt>
+            <dd>
+              <Usdc value={receipt.fee} />
+            </dd>
+          </div>
           <div className="total">
             <dt>{receipt.status === "accepted" ? "Settling on chain" : "You paid"}</dt>
             <dd>
